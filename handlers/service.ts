@@ -1,0 +1,47 @@
+/**
+ * The narrow interface the HTTP layer needs from a node. Handlers validate,
+ * call one of these, and map errors; they know nothing of replication, so the
+ * API tests can drive them through `supertest(createApp(node))` without sockets.
+ */
+import type { Command } from '../database/commands';
+import type { Engine } from '../database/engine';
+
+export type Consistency = 'local' | 'strong';
+
+export interface PeerStatus {
+  id: number;
+  url: string;
+  role: 'master' | 'slave' | 'candidate' | 'unknown';
+  alive: boolean;
+  match_index: number;
+  last_contact_ms: number | null;
+}
+
+export interface NodeStatus {
+  id: number;
+  url: string;
+  role: 'master' | 'slave' | 'candidate';
+  term: number;
+  master_id: number | null;
+  master_url: string | null;
+  commit_index: number;
+  applied_index: number;
+  state_hash: string;
+  nodes: PeerStatus[];
+}
+
+export interface DatabaseService {
+  /** The local engine, for reads only: writes go through `write`. */
+  readonly engine: Pick<Engine, 'select' | 'search' | 'query' | 'getRow' | 'defaultDatabase' | 'listDatabases'>;
+  /**
+   * Commits a write through the master (a slave forwards it) and resolves with
+   * the engine's result once applied. Rejects with DdbError: the engine's own
+   * error, or NO_MASTER when it could not be committed in time.
+   */
+  write(command: Command): Promise<unknown>;
+  /** A privileged write: only the master runs it; elsewhere rejects with NOT_MASTER. */
+  writeAsMaster(command: Command): Promise<unknown>;
+  /** Resolves once a read at this consistency may be served from the local engine. */
+  readBarrier(consistency: Consistency): Promise<void>;
+  status(): NodeStatus;
+}

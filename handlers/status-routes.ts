@@ -1,0 +1,15 @@
+/** GET /status (the node's view of the cluster) and GET /health (liveness). */
+import { Router } from 'express';
+import type { DatabaseService } from './service';
+
+export function statusRoutes(service: DatabaseService): Router {
+  const router = Router();
+  router.get('/status', (_request, response) => {
+    response.status(200).json(service.status());
+  });
+  router.get('/health', (_request, response) => {
+    const status = service.status();
+    response.status(200).json({ ok: true, id: status.id, role: status.role, term: status.term });
+  });
+  return router;
+}

@@ -1,0 +1,40 @@
+/** POST /create_table and /delete_table: schema changes, executed by the master only. */
+import { Router } from 'express';
+import type { DatabaseService } from './service';
+import {
+  chosenDatabase,
+  createTableSchema,
+  deleteTableSchema,
+  writeQuerySchema,
+  type CreateTableBody,
+  type TableBody,
+  type WriteQuery,
+} from './schemas';
+import { validateBody, validateQuery } from './validate';
+
+export function tableRoutes(service: DatabaseService): Router {
+  const router = Router();
+  const checkQuery = validateQuery(writeQuerySchema);
+
+  router.post('/create_table', checkQuery, validateBody(createTableSchema), async (_request, response) => {
+    const body = response.locals.body as CreateTableBody;
+    const result = await service.writeAsMaster({
+      type: 'create_table',
+      db_name: chosenDatabase(body.db_name, response.locals.query as WriteQuery),
+      table_name: body.table_name,
+      columns: body.columns,
+    });
+    response.status(201).json(result);
+  });
+
+  router.post('/delete_table', checkQuery, validateBody(deleteTableSchema), async (_request, response) => {
+    const body = response.locals.body as TableBody;
+    const result = await service.writeAsMaster({
+      type: 'drop_table',
+      db_name: chosenDatabase(body.db_name, response.locals.query as WriteQuery),
+      table_name: body.table_name,
+    });
+    response.status(200).json(result);
+  });
+  return router;
+}

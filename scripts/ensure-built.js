@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * Run before `npm start` and `npm test`: on a fresh clone installs the
+ * dependencies (from package-lock.json) and compiles to dist/, and afterwards
+ * only rebuilds when a source file is newer than the build. Node built-ins only:
+ * nothing else is installed yet when it runs.
+ */
+'use strict';
+const { execSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const SOURCE_DIRS = ['src', 'handlers', 'database', 'utils', 'test', 'scripts'];
+const BUILD_STAMP = path.join(root, 'dist', '.build-stamp');
+
+function run(command) {
+  process.stderr.write(`ddb: ${command}\n`);
+  execSync(command, { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
+}
+
+function newestSourceMs(dir) {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return newest;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMs(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function dependenciesInstalled() {
+  const installedLock = path.join(root, 'node_modules', '.package-lock.json');
+  if (!fs.existsSync(installedLock)) return false;
+  if (!fs.existsSync(path.join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'))) return false;
+  return fs.statSync(installedLock).mtimeMs >= fs.statSync(path.join(root, 'package-lock.json')).mtimeMs;
+}
+
+function buildIsCurrent() {
+  if (!fs.existsSync(BUILD_STAMP)) return false;
+  const builtMs = fs.statSync(BUILD_STAMP).mtimeMs;
+  const inputs = [...SOURCE_DIRS.map((dir) => newestSourceMs(path.join(root, dir))), fs.statSync(path.join(root, 'tsconfig.json')).mtimeMs];
+  return Math.max(...inputs) <= builtMs;
+}
+
+if (!dependenciesInstalled()) run('npm ci --no-audit --no-fund');
+if (!buildIsCurrent()) {
+  run('npx tsc -p tsconfig.json');
+  fs.writeFileSync(BUILD_STAMP, new Date().toISOString());
+}

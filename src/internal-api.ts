@@ -1,0 +1,78 @@
+/**
+ * /internal/*: peer traffic, served by plain node:http in front of express
+ * because it is the hottest path in the system (see DESIGN.md, "Where the
+ * time goes"). Not part of the public API.
+ *
+ *   POST /internal/raft        {messages}  → 204; answers travel as messages
+ *   POST /internal/propose     {command}   → {ok, value} | {ok: false, error}
+ *   POST /internal/read_index  {}          → {ok, index} | {ok: false, error}
+ */
+import type http from 'node:http';
+import type { Command } from '../database/commands';
+import { DdbError } from '../utils/errors';
+import type { Logger } from '../utils/logger';
+import type { DdbNode } from './node';
+import type { Message } from './replication/replica';
+import { decodeWire, encodeWire } from './replication/wire';
+import type { LogPayload } from './state-machine';
+
+/** Snapshots travel here too, so the limit is generous; anything larger is refused. */
+export const INTERNAL_BODY_MAX_BYTES = 512 * 1024 * 1024;
+
+function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    request.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > INTERNAL_BODY_MAX_BYTES) {
+        reject(new Error('internal body too large'));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function answer(response: http.ServerResponse, status: number, body: unknown): void {
+  const text = body === undefined ? '' : encodeWire(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function asFailure(error: unknown): { ok: false; error: { code: string; message: string; details: Record<string, unknown> } } {
+  if (error instanceof DdbError) return { ok: false, error: { code: error.code, message: error.message, details: error.details } };
+  throw error;
+}
+
+export function internalHandler(node: DdbNode, logger: Logger) {
+  return async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
+    try {
+      if (request.method !== 'POST') return answer(response, 405, { ok: false, error: { code: 'INVALID_REQUEST', message: 'POST only' } });
+      const body = decodeWire<{ messages?: Message<LogPayload>[]; command?: Command }>(await readBody(request));
+      switch (request.url) {
+        case '/internal/raft':
+          node.receive(body.messages ?? []);
+          return answer(response, 204, undefined);
+        case '/internal/propose':
+          return answer(response, 200, await node.proposeLocal(body.command as Command, Date.now() + node.writeTimeoutMs()).then(
+            (value) => ({ ok: true, value }),
+            asFailure,
+          ));
+        case '/internal/read_index':
+          return answer(response, 200, await node.confirmReadIndex(Date.now() + node.writeTimeoutMs()).then(
+            (index) => (index === 'retry' ? asFailure(new DdbError('NOT_MASTER', 'not the master')) : { ok: true, index }),
+            asFailure,
+          ));
+        default:
+          return answer(response, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no internal endpoint ${request.url}` } });
+      }
+    } catch (error) {
+      logger.warn('internal request failed', { url: request.url, error: (error as Error).message });
+      if (!response.headersSent) answer(response, 400, { ok: false, error: { code: 'INVALID_REQUEST', message: (error as Error).message } });
+    }
+  };
+}

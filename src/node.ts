@@ -1,0 +1,344 @@
+/**
+ * The I/O shell around the pure replica: it owns the timers, the disk, the
+ * network and the engine, and runs the replica's ready loop:
+ *
+ *   tick / message / proposal → replica → ready() → persist (one fsync)
+ *     → send messages → apply committed entries → answer waiting clients → advance()
+ *
+ * It is the only place where milliseconds become ticks and outbox messages
+ * become HTTP requests.
+ */
+import { randomInt } from 'node:crypto';
+import type { Command } from '../database/commands';
+import type { DatabaseService, NodeStatus } from '../handlers/service';
+import type { ClusterConfig, NodeConfig } from '../utils/config';
+import { DdbError, errorFromBody } from '../utils/errors';
+import type { Logger } from '../utils/logger';
+import type { Entry, Snapshot } from './replication/messages';
+import { Replica, type Message } from './replication/replica';
+import { openStorage, type LogStorage } from './replication/storage';
+import { HttpTransport } from './replication/transport';
+import { StateMachine, type LogPayload } from './state-machine';
+import { timingFor, type Timing } from './timing';
+import { AppliedIndexWaiters, ProposalWaiters, noMaster } from './waiters';
+import { buildStatus } from './status';
+import { Progress } from './progress';
+
+export interface NodeOptions {
+  config: ClusterConfig;
+  self: NodeConfig;
+  /** Where term, vote, log and snapshots live; null keeps nothing on disk (`--in-memory`). */
+  data_dir: string | null;
+  logger: Logger;
+}
+
+/** Limits of the replica, named with their unit last. */
+const ENTRIES_PER_APPEND_MAX = 512;
+const INFLIGHT_APPENDS_MAX = 4;
+const PROPOSALS_PENDING_MAX = 20_000;
+const READ_REQUESTS_MAX = 10_000;
+
+export class DdbNode implements DatabaseService {
+  readonly timing: Timing;
+  private readonly machine = new StateMachine();
+  private readonly replica: Replica<LogPayload>;
+  private readonly storage: LogStorage<LogPayload>;
+  private readonly transport: HttpTransport<Message<LogPayload>>;
+  private readonly proposals = new ProposalWaiters();
+  private readonly appliedWaiters = new AppliedIndexWaiters();
+  private readonly readStates = new Map<string, (index: number) => void>();
+  private readonly progress = new Progress();
+  private readonly urls = new Map<number, string>();
+  private ticker: NodeJS.Timeout | null = null;
+  private readyScheduled = false;
+  private lastAppliedTerm = 0;
+  private readCounter = 0;
+  private stopped = false;
+
+  constructor(private readonly options: NodeOptions) {
+    const { config, self } = options;
+    this.timing = timingFor(config);
+    for (const node of config.nodes) this.urls.set(node.id, node.url.replace(/\/$/, ''));
+    this.storage = openStorage<LogPayload>(options.data_dir);
+    const restored = this.storage.recovered();
+    if (restored.snapshot !== null) this.restoreSnapshot(restored.snapshot);
+    this.replica = new Replica<LogPayload>(
+      {
+        id: self.id,
+        peers: config.nodes.map((node) => node.id),
+        heartbeat_ticks: this.timing.heartbeat_ticks,
+        failover_timeout_ticks: this.timing.failover_timeout_ticks,
+        election_stagger_ticks: this.timing.election_stagger_ticks,
+        entries_per_append_max: ENTRIES_PER_APPEND_MAX,
+        inflight_appends_max: INFLIGHT_APPENDS_MAX,
+        proposals_pending_max: PROPOSALS_PENDING_MAX,
+        read_requests_max: READ_REQUESTS_MAX,
+      },
+      restored,
+    );
+    const peerUrls = new Map([...this.urls].filter(([id]) => id !== self.id));
+    this.transport = new HttpTransport<Message<LogPayload>>(peerUrls, options.logger);
+  }
+
+  get engine(): StateMachine['engine'] {
+    return this.machine.engine;
+  }
+
+  get id(): number {
+    return this.options.self.id;
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => {
+      this.replica.tick();
+      this.scheduleReady();
+    }, this.timing.tick_ms);
+    this.scheduleReady();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.proposals.failAll('the node is shutting down');
+    this.transport.close();
+    this.storage.close();
+    this.machine.close();
+  }
+
+  // ---- peer input -------------------------------------------------------
+
+  receive(messages: Message<LogPayload>[]): void {
+    if (this.stopped) return;
+    for (const message of messages) this.replica.step(message);
+    this.scheduleReady();
+  }
+
+  // ---- the ready loop ---------------------------------------------------
+
+  private scheduleReady(): void {
+    if (this.readyScheduled || this.stopped) return;
+    this.readyScheduled = true;
+    setImmediate(() => this.processReady());
+  }
+
+  private processReady(): void {
+    this.readyScheduled = false;
+    if (this.stopped) return;
+    const roleBefore = this.replica.status().role;
+    while (this.replica.hasReady()) {
+      const ready = this.replica.ready();
+      if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
+      if (ready.hard_state !== null || ready.entries.length > 0) {
+        this.storage.save({ hard_state: ready.hard_state, entries: ready.entries });
+      }
+      if (ready.messages.length > 0) this.transport.send(ready.messages);
+      for (const entry of ready.committed) this.applyEntry(entry);
+      for (const state of ready.read_states) this.readStates.get(state.request_id)?.(state.index);
+      this.replica.advance();
+    }
+    this.appliedWaiters.applied(this.machine.applied_index);
+    this.compactIfLong();
+    const roleAfter = this.replica.status().role;
+    if (roleAfter !== roleBefore) this.options.logger.info(`role ${roleBefore} → ${roleAfter}`, this.roleDetails());
+    this.progress.notify();
+  }
+
+  private roleDetails(): Record<string, unknown> {
+    const status = this.replica.status();
+    return { term: status.term, master_id: status.master_id, commit_index: status.commit_index };
+  }
+
+  private applyEntry(entry: Entry<LogPayload>): void {
+    if (entry.index <= this.machine.applied_index) return;
+    const result = this.machine.apply(entry);
+    this.lastAppliedTerm = entry.term;
+    this.proposals.applied(entry.index, entry.term, result);
+  }
+
+  private installSnapshot(snapshot: Snapshot): void {
+    this.storage.saveSnapshot(snapshot);
+    this.restoreSnapshot(snapshot);
+    this.proposals.skippedTo(snapshot.meta.last_index);
+    this.options.logger.info('installed snapshot from the master', { last_index: snapshot.meta.last_index });
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    this.machine.restore(snapshot.data);
+    this.lastAppliedTerm = snapshot.meta.last_term;
+  }
+
+  /** Keeps the in-memory log under log_entries_max by snapshotting the applied state. */
+  private compactIfLong(): void {
+    const status = this.replica.status();
+    const applied = this.machine.applied_index;
+    if (status.last_index - status.first_index + 1 <= this.options.config.log_entries_max) return;
+    if (applied < status.first_index) return;
+    const snapshot: Snapshot = { meta: { last_index: applied, last_term: this.lastAppliedTerm }, data: this.machine.snapshot() };
+    this.storage.saveSnapshot(snapshot);
+    this.replica.compact(applied, snapshot.data);
+    this.options.logger.debug('compacted the log', { last_index: applied });
+  }
+
+  // ---- writes -----------------------------------------------------------
+
+  writeTimeoutMs(): number {
+    return this.options.config.write_timeout_ms;
+  }
+
+  private deadline(): number {
+    return Date.now() + this.writeTimeoutMs();
+  }
+
+  async write(command: Command): Promise<unknown> {
+    const deadline = this.deadline();
+    for (;;) {
+      const master = await this.awaitMaster(deadline);
+      if (master === this.id) return this.proposeLocal(command, deadline);
+      const answer = await this.forwardWrite(master, command, deadline);
+      if (answer !== 'retry') return answer.value;
+    }
+  }
+
+  async writeAsMaster(command: Command): Promise<unknown> {
+    const deadline = this.deadline();
+    const master = await this.awaitMaster(deadline);
+    if (master !== this.id) {
+      const url = this.urls.get(master) as string;
+      throw new DdbError('NOT_MASTER', `node ${this.id} is a slave; this operation runs on the master, node ${master}`, { master: url });
+    }
+    return this.proposeLocal(command, deadline);
+  }
+
+  /** Proposes on this node, which must be the master; resolves with the engine's result. */
+  async proposeLocal(command: Command, deadline: number): Promise<unknown> {
+    const context = { timestamp_ms: Date.now(), seed: randomInt(0, 2 ** 32 - 1) };
+    const proposal = this.replica.propose({ command, context });
+    if (!proposal.ok) {
+      if (proposal.reason === 'busy') throw noMaster('the master has too many uncommitted writes; retry');
+      throw new DdbError('NOT_MASTER', `node ${this.id} is no longer the master`, { master: this.masterUrl() });
+    }
+    this.scheduleReady();
+    const result = await this.proposals.wait(proposal.index, proposal.term, Math.max(1, deadline - Date.now()));
+    if (result === null) throw new Error(`proposal ${proposal.index} applied as a no-op`);
+    if (!result.ok) throw errorFromBody(result.error);
+    return result.value;
+  }
+
+  private async forwardWrite(master: number, command: Command, deadline: number): Promise<{ value: unknown } | 'retry'> {
+    const url = this.urls.get(master) as string;
+    let answer;
+    try {
+      answer = await this.transport.forwardWrite(url, command, Math.max(1, deadline - Date.now()));
+    } catch (error) {
+      // Refused: the request never reached the master, so it is safe to retry
+      // once another master is known. Anything else may have been applied.
+      if ((error as { code?: string }).code === 'ECONNREFUSED') {
+        await this.awaitMasterOtherThan(master, deadline);
+        return 'retry';
+      }
+      throw noMaster(`lost contact with the master (node ${master}); the write may or may not have been applied`);
+    }
+    if (answer.ok) return { value: answer.value };
+    if (answer.error.code === 'NOT_MASTER') {
+      await this.awaitMasterOtherThan(master, deadline);
+      return 'retry';
+    }
+    throw errorFromBody(answer.error);
+  }
+
+  // ---- reads ------------------------------------------------------------
+
+  async readBarrier(consistency: 'local' | 'strong'): Promise<void> {
+    if (consistency === 'local') return;
+    const deadline = this.deadline();
+    for (;;) {
+      const master = await this.awaitMaster(deadline);
+      const index = master === this.id ? await this.confirmReadIndex(deadline) : await this.remoteReadIndex(master, deadline);
+      if (index === 'retry') continue;
+      await this.withDeadline(this.appliedWaiters.waitFor(index, this.machine.applied_index), deadline, 'read');
+      return;
+    }
+  }
+
+  /** ReadIndex on the master: the commit index once a majority confirmed this node is still master. */
+  async confirmReadIndex(deadline: number): Promise<number | 'retry'> {
+    for (;;) {
+      if (this.currentMaster() !== this.id) return 'retry';
+      this.readCounter += 1;
+      const request_id = `${this.id}-${this.readCounter}`;
+      const accepted = this.replica.readIndex(request_id);
+      if (!accepted.ok) {
+        if (accepted.reason === 'busy') throw noMaster('too many strong reads in flight; retry');
+        // A new master must commit its first entry before it can answer reads.
+        await this.progress.next(deadline);
+        continue;
+      }
+      this.scheduleReady();
+      const index = new Promise<number>((resolve) => this.readStates.set(request_id, resolve));
+      try {
+        return await this.withDeadline(index, deadline, 'read');
+      } finally {
+        this.readStates.delete(request_id);
+      }
+    }
+  }
+
+  private async remoteReadIndex(master: number, deadline: number): Promise<number | 'retry'> {
+    const url = this.urls.get(master) as string;
+    let answer;
+    try {
+      answer = await this.transport.readIndex(url, Math.max(1, deadline - Date.now()));
+    } catch {
+      await this.awaitMasterOtherThan(master, deadline);
+      return 'retry';
+    }
+    if (answer.ok) return answer.index;
+    if (answer.error.code === 'NOT_MASTER') {
+      await this.awaitMasterOtherThan(master, deadline);
+      return 'retry';
+    }
+    throw errorFromBody(answer.error);
+  }
+
+  // ---- waiting on the cluster ------------------------------------------
+
+  private currentMaster(): number | null {
+    const status = this.replica.status();
+    return status.role === 'master' ? this.id : status.master_id;
+  }
+
+  masterUrl(): string | null {
+    const master = this.currentMaster();
+    return master === null ? null : (this.urls.get(master) ?? null);
+  }
+
+  private async awaitMaster(deadline: number): Promise<number> {
+    for (;;) {
+      const master = this.currentMaster();
+      if (master !== null) return master;
+      await this.progress.next(deadline);
+    }
+  }
+
+  private async awaitMasterOtherThan(previous: number, deadline: number): Promise<void> {
+    while (this.currentMaster() === previous || this.currentMaster() === null) {
+      await this.progress.next(deadline);
+    }
+  }
+
+  private withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+    return this.progress.race(promise, deadline, `${what} not confirmed by a majority in time`);
+  }
+
+  status(): NodeStatus {
+    return buildStatus({
+      self: this.options.self,
+      urls: this.urls,
+      replica: this.replica.status(),
+      applied_index: this.machine.applied_index,
+      state_hash: this.machine.state_hash,
+      tick_ms: this.timing.tick_ms,
+    });
+  }
+}
