@@ -1,0 +1,186 @@
+/**
+ * Real ddb processes on loopback ports, for cluster and chaos tests. Each test
+ * cluster has its own free ports and temp dir; every process it starts is
+ * ended by its PID in `destroy()`. Node logs go to files in the temp dir and
+ * are printed when a test fails to start a node.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import axios, { type AxiosInstance } from 'axios';
+import http from 'node:http';
+import { pollUntil } from './poll';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+
+export interface ClusterOptions {
+  size: number;
+  heartbeat_ms?: number;
+  failover_timeout_ms?: number;
+  election_stagger_ms?: number;
+  log_entries_max?: number;
+  write_timeout_ms?: number;
+  /** Loopback host per node id; defaults to 127.0.0.1 for every node. */
+  host_of?: (id: number) => string;
+  in_memory?: boolean;
+}
+
+export interface StatusBody {
+  id: number;
+  role: string;
+  term: number;
+  master_id: number | null;
+  commit_index: number;
+  applied_index: number;
+  state_hash: string;
+  nodes: { id: number; alive: boolean; match_index: number }[];
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class TestCluster {
+  readonly dir: string;
+  readonly urls = new Map<number, string>();
+  readonly processes = new Map<number, ChildProcess>();
+  readonly client: AxiosInstance;
+  private readonly agent = new http.Agent({ keepAlive: true });
+  private configFile = '';
+
+  private constructor(readonly options: ClusterOptions) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddb-cluster-'));
+    this.client = axios.create({ httpAgent: this.agent, validateStatus: () => true, timeout: 10_000, maxRedirects: 0 });
+  }
+
+  static async create(options: ClusterOptions): Promise<TestCluster> {
+    const cluster = new TestCluster(options);
+    const nodes = [];
+    for (let id = 1; id <= options.size; id += 1) {
+      const host = options.host_of?.(id) ?? '127.0.0.1';
+      const url = `http://${host}:${await freePort(host)}`;
+      cluster.urls.set(id, url);
+      nodes.push({ id, url });
+    }
+    const config = {
+      nodes,
+      heartbeat_ms: options.heartbeat_ms ?? 50,
+      failover_timeout_ms: options.failover_timeout_ms ?? 500,
+      election_stagger_ms: options.election_stagger_ms ?? 150,
+      data_dir: path.join(cluster.dir, 'data'),
+      ...(options.log_entries_max === undefined ? {} : { log_entries_max: options.log_entries_max }),
+      ...(options.write_timeout_ms === undefined ? {} : { write_timeout_ms: options.write_timeout_ms }),
+    };
+    cluster.configFile = path.join(cluster.dir, 'config.json');
+    fs.writeFileSync(cluster.configFile, JSON.stringify(config, null, 2));
+    return cluster;
+  }
+
+  ids(): number[] {
+    return [...this.urls.keys()];
+  }
+
+  url(id: number): string {
+    return this.urls.get(id) as string;
+  }
+
+  logFile(id: number): string {
+    return path.join(this.dir, `node-${id}.log`);
+  }
+
+  start(id: number): void {
+    if (this.processes.has(id)) throw new Error(`node ${id} is already running`);
+    const port = new URL(this.url(id)).port;
+    const args = [MAIN, port, '--config', this.configFile, '--log-level', process.env.DDB_TEST_LOG_LEVEL ?? 'info'];
+    if (this.options.in_memory) args.push('--in-memory');
+    const log = fs.openSync(this.logFile(id), 'a');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], cwd: ROOT });
+    fs.closeSync(log);
+    this.processes.set(id, child);
+    child.once('exit', () => {
+      if (this.processes.get(id) === child) this.processes.delete(id);
+    });
+  }
+
+  startAll(): void {
+    for (const id of this.ids()) this.start(id);
+  }
+
+  /** Sends a signal to the node's process by PID; SIGKILL also waits for it to be gone. */
+  async signal(id: number, signal: NodeJS.Signals): Promise<void> {
+    const child = this.processes.get(id);
+    if (child === undefined || child.pid === undefined) throw new Error(`node ${id} is not running`);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(child.pid, signal);
+      await exited;
+      this.processes.delete(id);
+      return;
+    }
+    process.kill(child.pid, signal);
+  }
+
+  async status(id: number): Promise<StatusBody | null> {
+    try {
+      const response = await this.client.get(`${this.url(id)}/status`, { timeout: 1000 });
+      return response.status === 200 ? (response.data as StatusBody) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Waits until every listed node answers and they agree on one master; returns its id. */
+  async waitForMaster(ids: number[] = this.ids(), timeout_ms = 15_000): Promise<number> {
+    return pollUntil(
+      async () => {
+        const statuses = await Promise.all(ids.map((id) => this.status(id)));
+        if (statuses.some((status) => status === null)) return null;
+        const masters = statuses.filter((status) => status?.role === 'master');
+        if (masters.length !== 1) return null;
+        const master = masters[0] as StatusBody;
+        return statuses.every((status) => status?.master_id === master.id && status.term === master.term) ? master.id : null;
+      },
+      { timeout_ms, what: `one master agreed on by nodes ${ids.join(',')}` },
+    );
+  }
+
+  /** Waits until every listed node has applied the same index with the same state hash. */
+  async waitForConvergence(ids: number[], timeout_ms = 20_000): Promise<StatusBody[]> {
+    return pollUntil(
+      async () => {
+        const statuses = await Promise.all(ids.map((id) => this.status(id)));
+        if (statuses.some((status) => status === null)) return null;
+        const first = statuses[0] as StatusBody;
+        const same = statuses.every((status) => status?.applied_index === first.applied_index && status.state_hash === first.state_hash);
+        return same && first.applied_index === first.commit_index ? (statuses as StatusBody[]) : null;
+      },
+      { timeout_ms, what: `nodes ${ids.join(',')} to converge` },
+    );
+  }
+
+  async destroy(): Promise<void> {
+    for (const [id, child] of this.processes) {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGCONT');
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      this.processes.delete(id);
+    }
+    this.agent.destroy();
+    if (process.env.DDB_KEEP_TEST_DIRS !== '1') fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,21 @@
+/** Polls a condition until it holds or the deadline passes: tests never sleep on luck. */
+export async function pollUntil<T>(
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  options: { timeout_ms: number; interval_ms?: number; what: string },
+): Promise<T> {
+  const deadline = Date.now() + options.timeout_ms;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError === null ? '' : ` (last error: ${(lastError as Error).message})`;
+      throw new Error(`timed out after ${options.timeout_ms} ms waiting for ${options.what}${why}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.interval_ms ?? 20));
+  }
+}
