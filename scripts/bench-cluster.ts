@@ -1,0 +1,122 @@
+/**
+ * npm run bench — a 3-node cluster on this machine, persistence on (fsync per
+ * batch), logs at warn. Prints majority-acknowledged inserts/s and p50/p99 at 1
+ * and at 50 clients, local and strong reads/s, the bare express ceiling, and
+ * fail-over time (SIGKILL of the master → first acknowledged write) as the
+ * median of 5 trials, with the default timings and with 50/250 ms.
+ * `--memory` also inserts 1,000,000 small rows and prints each node's RSS.
+ */
+import { TestCluster } from '../test/support/cluster';
+import { pollUntil } from '../test/support/poll';
+import { formatResult, load, startBareExpress } from './bench-support';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const FAILOVER_TRIALS = Number(process.env.BENCH_FAILOVER_TRIALS ?? 5);
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+async function throughput(): Promise<void> {
+  const cluster = await TestCluster.create({ size: 3, heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300 });
+  const ceiling = await startBareExpress();
+  try {
+    cluster.startAll();
+    const master = await cluster.waitForMaster();
+    const url = cluster.url(master);
+    const slave = cluster.url(master === 1 ? 2 : 1);
+    await cluster.client.post(`${url}/create_table`, { table_name: 'bench', columns: ['name', 'score'] });
+    for (let i = 0; i < 10; i += 1) await cluster.client.post(`${url}/insert`, { table_name: 'bench', row_id: `seed${i}`, data: { name: `n${i}`, score: i } });
+    let sequence = 0;
+    const insertBody = () => ({ table_name: 'bench', row_id: `k${(sequence += 1)}`, data: { name: 'x', score: sequence } });
+    print(`3 nodes, persistence on, ${DURATION_S} s per run`);
+    print(formatResult(await load({ name: 'ceiling: bare express GET /ping (50 conn)', url: `${ceiling.url}/ping`, connections: 50, duration_s: DURATION_S })));
+    print(formatResult(await load({ name: 'insert via master, 1 client', url: `${url}/insert`, method: 'POST', body: insertBody, connections: 1, duration_s: DURATION_S })));
+    print(formatResult(await load({ name: 'insert via master, 50 clients', url: `${url}/insert`, method: 'POST', body: insertBody, connections: 50, duration_s: DURATION_S })));
+    print(formatResult(await load({ name: 'insert via a slave, 50 clients', url: `${slave}/insert`, method: 'POST', body: insertBody, connections: 50, duration_s: DURATION_S })));
+    const search = '/search?table=bench&column=name&value=n5';
+    print(formatResult(await load({ name: 'local read (search) on a slave, 50 clients', url: `${slave}${search}`, connections: 50, duration_s: DURATION_S })));
+    print(formatResult(await load({ name: 'strong read (search) on master, 50 clients', url: `${url}${search}&consistency=strong`, connections: 50, duration_s: DURATION_S })));
+    print(formatResult(await load({ name: 'strong read (search) on a slave, 50 clients', url: `${slave}${search}&consistency=strong`, connections: 50, duration_s: DURATION_S })));
+  } finally {
+    ceiling.child.kill('SIGKILL');
+    await cluster.destroy();
+  }
+}
+
+/** SIGKILL the master, then time until a write through a survivor is acknowledged. */
+async function failoverTrial(timings: { heartbeat_ms: number; failover_timeout_ms: number; election_stagger_ms: number }): Promise<number> {
+  const cluster = await TestCluster.create({ size: 3, ...timings });
+  try {
+    cluster.startAll();
+    const master = await cluster.waitForMaster();
+    await cluster.client.post(`${cluster.url(master)}/create_table`, { table_name: 't', columns: ['v'] });
+    const survivor = cluster.ids().find((id) => id !== master) as number;
+    await cluster.waitForConvergence(cluster.ids());
+    const killedAt = performance.now();
+    await cluster.signal(master, 'SIGKILL');
+    let attempt = 0;
+    await pollUntil(
+      async () => {
+        attempt += 1;
+        const response = await cluster.client.post(`${cluster.url(survivor)}/insert`, { table_name: 't', row_id: `r${attempt}`, data: { v: 1 } }, { timeout: 5000 });
+        return response.status === 201;
+      },
+      { timeout_ms: 30_000, interval_ms: 5, what: 'a write after fail-over' },
+    );
+    return performance.now() - killedAt;
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+async function failover(): Promise<void> {
+  for (const timings of [
+    { heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300 },
+    { heartbeat_ms: 50, failover_timeout_ms: 250, election_stagger_ms: 75 },
+  ]) {
+    const trials: number[] = [];
+    for (let i = 0; i < FAILOVER_TRIALS; i += 1) trials.push(await failoverTrial(timings));
+    trials.sort((a, b) => a - b);
+    const median = trials[Math.floor(trials.length / 2)];
+    print(`fail-over (heartbeat ${timings.heartbeat_ms} ms, timeout ${timings.failover_timeout_ms} ms): median ${median.toFixed(0)} ms of [${trials.map((t) => t.toFixed(0)).join(', ')}]`);
+  }
+}
+
+async function memory(): Promise<void> {
+  const ROWS = 1_000_000;
+  const cluster = await TestCluster.create({ size: 3, heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300 });
+  try {
+    cluster.startAll();
+    const master = await cluster.waitForMaster();
+    const url = cluster.url(master);
+    await cluster.client.post(`${url}/create_table`, { table_name: 'm', columns: ['v'] });
+    let sequence = 0;
+    const started = Date.now();
+    while (sequence < ROWS) {
+      const batch = Array.from({ length: 200 }, () => {
+        sequence += 1;
+        return cluster.client.post(`${url}/insert`, { table_name: 'm', row_id: `r${sequence}`, data: { v: sequence } });
+      });
+      await Promise.all(batch);
+    }
+    await cluster.waitForConvergence(cluster.ids(), 120_000);
+    print(`${ROWS} inserts in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    for (const id of cluster.ids()) {
+      const pid = cluster.processes.get(id)?.pid;
+      const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+      print(`node ${id}: ${status.split('\n').filter((line) => /^(VmRSS|VmHWM)/.test(line)).join('  ').replace(/\s+/g, ' ')}`);
+    }
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  process.env.DDB_TEST_LOG_LEVEL = 'warn';
+  await throughput();
+  await failover();
+  if (process.argv.includes('--memory')) await memory();
+}
+
+main().catch((error) => {
+  process.stderr.write(`${(error as Error).stack}\n`);
+  process.exitCode = 1;
+});
