@@ -77,7 +77,9 @@ export class DdbNode implements DatabaseService {
       restored,
     );
     const peerUrls = new Map([...this.urls].filter(([id]) => id !== self.id));
-    this.transport = new HttpTransport<Message<LogPayload>>(peerUrls, options.logger);
+    const host = new URL(self.url).hostname;
+    const local_address = /^[0-9.]+$/.test(host) ? host : undefined;
+    this.transport = new HttpTransport<Message<LogPayload>>(peerUrls, options.logger, local_address);
   }
 
   get engine(): StateMachine['engine'] {

@@ -32,3 +32,129 @@ export interface Snapshot {
   meta: SnapshotMeta;
   data: Uint8Array;
 }
+
+// ---- peer messages ------------------------------------------------------
+
+/** The fields every peer message has: who sends, who receives, and the sender's term. */
+export interface MessageHeader {
+  from: number;
+  to: number;
+  term: number;
+}
+
+/**
+ * Master → slave: entries after (prev_index, prev_term), or none (a heartbeat).
+ * `live_ids` are the slaves that answered the master within the fail-over
+ * timeout; a slave ranks itself among them when the master goes silent.
+ * `read_context` is the master's latest read-index round; the answer echoes it.
+ */
+export interface AppendEntries<T = unknown> extends MessageHeader {
+  type: 'append_entries';
+  prev_index: number;
+  prev_term: number;
+  entries: Entry<T>[];
+  commit: number;
+  live_ids: number[];
+  read_context: number;
+}
+
+/**
+ * Slave → master, the answer to AppendEntries and InstallSnapshot.
+ * On success `index` is the highest index known to match the master's log.
+ * On refusal `index` is the refused prev_index and (hint_index, hint_term) is
+ * the slave's last entry that might match, so the master skips a whole term
+ * at a time instead of one entry per round trip.
+ */
+export interface AppendResponse extends MessageHeader {
+  type: 'append_response';
+  success: boolean;
+  index: number;
+  hint_index: number;
+  hint_term: number;
+  read_context: number;
+}
+
+/**
+ * Candidate → voter. A pre-vote carries term + 1 without the sender having
+ * moved to it, so a node cut off from the cluster cannot inflate terms.
+ */
+export interface RequestVote extends MessageHeader {
+  type: 'request_vote';
+  pre_vote: boolean;
+  last_index: number;
+  last_term: number;
+}
+
+/** Voter → candidate. A granted pre-vote carries the term asked for. */
+export interface VoteResponse extends MessageHeader {
+  type: 'vote_response';
+  pre_vote: boolean;
+  granted: boolean;
+}
+
+/** Master → slave that needs entries the master has compacted away. Answered by AppendResponse. */
+export interface InstallSnapshot extends MessageHeader {
+  type: 'install_snapshot';
+  snapshot: Snapshot;
+  live_ids: number[];
+  read_context: number;
+}
+
+export type Message<T = unknown> = AppendEntries<T> | AppendResponse | RequestVote | VoteResponse | InstallSnapshot;
+
+// ---- what the replica hands to the node --------------------------------
+
+/** A confirmed read-index request: serve the read once applied_index >= index. */
+export interface ReadState {
+  request_id: string;
+  index: number;
+}
+
+/**
+ * Work for the node, in this order: restore and persist `snapshot`, persist
+ * `entries` (overwriting any persisted suffix from entries[0].index on) and
+ * `hard_state` (one fsync), then send `messages`, then apply `committed`,
+ * then answer `read_states`, then call advance().
+ */
+export interface Ready<T = unknown> {
+  hard_state: HardState | null;
+  entries: Entry<T>[];
+  snapshot: Snapshot | null;
+  messages: Message<T>[];
+  committed: Entry<T>[];
+  read_states: ReadState[];
+}
+
+export type Role = 'slave' | 'candidate' | 'master';
+
+export type ProposeResult = { ok: true; index: number; term: number } | { ok: false; reason: 'not_master' | 'busy' };
+
+export type ReadIndexResult = { ok: true } | { ok: false; reason: 'not_master' | 'busy' };
+
+/** One other node as this replica sees it. Only a master knows match_index; elsewhere it is 0. */
+export interface PeerStatus {
+  id: number;
+  match_index: number;
+  /** Answered the master within the fail-over timeout (on a slave: listed live by the master). */
+  alive: boolean;
+  /** Ticks since this node last heard from that peer; null when it does not track it. */
+  last_contact_ticks_ago: number | null;
+}
+
+export interface ReplicaStatus {
+  id: number;
+  role: Role;
+  /** True while a candidate only runs its pre-vote (its term has not moved yet). */
+  pre_candidate: boolean;
+  term: number;
+  master_id: number | null;
+  commit_index: number;
+  /** Highest index handed to the node to apply (or restored from a snapshot). */
+  applied_index: number;
+  first_index: number;
+  last_index: number;
+  snapshot_index: number;
+  /** Messages the outbox refused because the node did not drain it; safe, since any message may be lost. */
+  messages_dropped: number;
+  peers: PeerStatus[];
+}

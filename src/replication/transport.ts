@@ -34,11 +34,17 @@ export class HttpTransport<M extends AddressedMessage> {
   private readonly agent: http.Agent;
   private readonly peers = new Map<number, PeerQueue>();
 
+  /**
+   * `local_address`: the node's own IP; peer connections leave from it, so
+   * that the traffic between two nodes on one machine (each on its own
+   * loopback address) can be told apart and cut by a firewall in chaos tests.
+   */
   constructor(
     peerUrls: Map<number, string>,
     private readonly logger: Logger,
+    local_address?: string,
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 16, ...(local_address === undefined ? {} : { localAddress: local_address }) });
     this.client = axios.create({
       httpAgent: this.agent,
       headers: { 'content-type': 'application/json' },

@@ -1,0 +1,91 @@
+/**
+ * A small seeded pseudo-random generator (xoshiro128**, seeded through
+ * splitmix32). One seed reproduces a whole run: the deterministic simulator
+ * derives every delay, loss, partition and crash from one of these, and
+ * anything in production that wants randomness in a pure module takes one
+ * injected instead of calling Math.random().
+ */
+
+const UINT32_RANGE = 0x1_0000_0000;
+
+/** splitmix32: spreads a 32-bit seed into well-mixed state words. */
+function splitmix32(state: { value: number }): number {
+  state.value = (state.value + 0x9e3779b9) | 0;
+  let mixed = state.value;
+  mixed = Math.imul(mixed ^ (mixed >>> 16), 0x85ebca6b);
+  mixed = Math.imul(mixed ^ (mixed >>> 13), 0xc2b2ae35);
+  return (mixed ^ (mixed >>> 16)) >>> 0;
+}
+
+function rotateLeft(value: number, shift: number): number {
+  return (value << shift) | (value >>> (32 - shift));
+}
+
+export class Random {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  constructor(seed: number) {
+    if (!Number.isInteger(seed)) throw new Error(`Random: the seed must be an integer, got ${seed}`);
+    const state = { value: seed | 0 };
+    this.s0 = splitmix32(state);
+    this.s1 = splitmix32(state);
+    this.s2 = splitmix32(state);
+    this.s3 = splitmix32(state);
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** The next value in [0, 2^32). */
+  uint32(): number {
+    const result = Math.imul(rotateLeft(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const shifted = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= shifted;
+    this.s3 = rotateLeft(this.s3, 11);
+    return result;
+  }
+
+  /** A float in [0, 1). */
+  float(): number {
+    return this.uint32() / UINT32_RANGE;
+  }
+
+  /** An integer in [min, max], both included. */
+  integer(min: number, max: number): number {
+    if (!Number.isInteger(min) || !Number.isInteger(max) || max < min) {
+      throw new Error(`Random.integer: bad range [${min}, ${max}]`);
+    }
+    return min + Math.floor(this.float() * (max - min + 1));
+  }
+
+  /** True with the given probability (0..1). */
+  chance(probability: number): boolean {
+    return this.float() < probability;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error('Random.pick: no items');
+    return items[this.integer(0, items.length - 1)] as T;
+  }
+
+  /** Shuffles in place (Fisher–Yates) and returns the same array. */
+  shuffle<T>(items: T[]): T[] {
+    for (let index = items.length - 1; index > 0; index -= 1) {
+      const other = this.integer(0, index);
+      const held = items[index] as T;
+      items[index] = items[other] as T;
+      items[other] = held;
+    }
+    return items;
+  }
+
+  /** An independent generator derived from this one, for a sub-system that must not shift the others' draws. */
+  fork(): Random {
+    return new Random(this.uint32() | 0);
+  }
+}

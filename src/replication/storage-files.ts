@@ -1,0 +1,80 @@
+/**
+ * The few file-system steps storage needs, each with its durability rule. All
+ * synchronous: the node persists between ready() and sending, and Raft forbids
+ * answering before the data is on disk.
+ *
+ * `fsync: false` skips every fsync (files and directories). Tests use it for
+ * speed; the product always fsyncs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Writes every byte of every part at the file's current position (appends for 'a' files). */
+export function writeAll(fd: number, parts: Uint8Array[]): void {
+  for (const part of parts) {
+    let written = 0;
+    // writeSync may write less than asked (a full disk, a signal); loop until done or thrown.
+    while (written < part.byteLength) {
+      written += fs.writeSync(fd, part, written, part.byteLength - written);
+    }
+  }
+}
+
+/** Makes a directory's entries (a created or renamed file) durable. */
+export function fsyncDirectory(dir: string, fsync: boolean): void {
+  if (!fsync) return;
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function temporaryPath(filePath: string): string {
+  return `${filePath}.tmp`;
+}
+
+/**
+ * Replaces `filePath` atomically: write a temporary file, fsync it, rename it over
+ * the old one, fsync the directory. After a crash the path holds either the old
+ * content or the new, never a mix; a leftover temporary file is garbage.
+ */
+export function replaceFileDurably(filePath: string, parts: Uint8Array[], fsync: boolean): void {
+  const temporary = temporaryPath(filePath);
+  const fd = fs.openSync(temporary, 'w');
+  try {
+    writeAll(fd, parts);
+    if (fsync) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, filePath);
+  fsyncDirectory(path.dirname(filePath), fsync);
+}
+
+/** Removes the temporary file of a replacement a crash interrupted, if any. */
+export function removeTemporary(filePath: string): void {
+  fs.rmSync(temporaryPath(filePath), { force: true });
+}
+
+/** The file's bytes, or null if it does not exist. */
+export function readFileIfExists(filePath: string): Buffer | null {
+  try {
+    return fs.readFileSync(filePath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** Cuts a torn tail off a file and makes the cut durable before anything is appended. */
+export function truncateDurably(filePath: string, bytes: number, fsync: boolean): void {
+  const fd = fs.openSync(filePath, 'r+');
+  try {
+    fs.ftruncateSync(fd, bytes);
+    if (fsync) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
