@@ -7,7 +7,7 @@ import Ajv, { type ErrorObject, type Schema } from 'ajv';
 import type { NextFunction, Request, Response } from 'express';
 import { DdbError } from '../utils/errors';
 
-const ajv = new Ajv({ allErrors: false, coerceTypes: false });
+const ajv = new Ajv({ allErrors: false, coerceTypes: false, allowUnionTypes: true });
 
 export const IDENTIFIER_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
 

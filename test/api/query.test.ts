@@ -33,7 +33,7 @@ describe('seed 000: {"command":"exec", "query", "is_master"} posted to /', () =>
     expect(read.body.rows[0][2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     // A table made by SQL is usable from the row endpoints: row_id is its primary key.
     const rows = await request(test_node.app).get('/select?table=users');
-    expect(rows.body.rows[0]).toMatchObject({ row_id: 1, username: 'pavly' });
+    expect(rows.body.rows[0]).toMatchObject({ row_id: '1', username: 'pavly' });
   });
 });
 

@@ -82,13 +82,12 @@ export class HistoryRecorder {
 
   /** The operation took effect. A read passes the value it saw (null: the row was absent). */
   ok(handle: OperationHandle, value?: string | null): void {
+    // Checked before completing, so that a harness mistake leaves the record untouched.
+    const kind = this.inFlight(handle).kind;
+    if (kind === 'read' && value === undefined) throw new Error('ok() of a read needs the value read');
+    if (kind !== 'read' && value !== undefined) throw new Error(`ok() of a ${kind} takes no value`);
     const record = this.complete(handle, 'ok');
-    if (record.kind === 'read') {
-      if (value === undefined) throw new Error('ok() of a read needs the value read');
-      record.value = value;
-    } else if (value !== undefined) {
-      throw new Error(`ok() of a ${record.kind} takes no value`);
-    }
+    if (value !== undefined) record.value = value;
   }
 
   /** The operation definitely had no effect; error_code says why, when known. */
@@ -107,10 +106,15 @@ export class HistoryRecorder {
     return this.records.map((record) => ({ ...record }));
   }
 
-  private complete(handle: OperationHandle, outcome: Outcome): Operation {
+  private inFlight(handle: OperationHandle): Operation {
     const record = this.records[handle.index];
     if (record === undefined) throw new Error(`unknown operation handle ${handle.index}`);
     if (this.completed[handle.index]) throw new Error(`operation ${handle.index} completed twice`);
+    return record;
+  }
+
+  private complete(handle: OperationHandle, outcome: Outcome): Operation {
+    const record = this.inFlight(handle);
     this.completed[handle.index] = true;
     this.in_flight.delete(record.process);
     record.complete_ms = this.clock();

@@ -1,0 +1,211 @@
+/**
+ * The engine: ddb's databases, each an in-memory SQLite database, changed
+ * only by apply(command, context) in log order and read locally.
+ *
+ * apply is deterministic: the same commands with the same contexts give the
+ * same results and byte-identical serialize() images on every node, whatever
+ * its clock. The context (the master's clock reading and a seed) feeds the
+ * replacements of SQLite's time and random functions; user errors are
+ * results ({ok: false}), identical on every node; only programmer errors throw.
+ */
+import Database from 'better-sqlite3';
+import { DdbError, type ErrorBody } from '../utils/errors';
+import { Catalog, MAIN_DATABASE, createEntry, validateName, type DatabaseEntry } from './catalog';
+import type { ApplyContext, ApplyResult, Command, Scalar, SqlParams } from './commands';
+import { DeterministicFunctions } from './deterministic-functions';
+import { readScript } from './read-script';
+import { deleteRow, getRow, insertRow, searchRows, selectRows, updateRow, type Row, type Rows } from './row-commands';
+import { runScript, type ScriptEnvironment } from './script-runner';
+import { decodeSnapshot, encodeSnapshot, readSessionCounters, restoreSessionCounters, serializeConnection } from './snapshot';
+import { analyzeScript } from './sql';
+import { withSqlErrors } from './sql-errors';
+import type { TableAccess } from './table-access';
+import { createTable, dropTable } from './table-commands';
+import { toBindParameters } from './values';
+
+export class Engine {
+  private readonly functions = new DeterministicFunctions();
+  private readonly catalog = new Catalog();
+  private readonly environment: ScriptEnvironment;
+
+  constructor() {
+    this.environment = {
+      catalog: this.catalog,
+      openDatabase: (name) => createEntry(name, this.openConnection()),
+      closeDatabase: (entry) => entry.connection.close(),
+    };
+    this.catalog.add(createEntry(MAIN_DATABASE, this.openConnection()));
+  }
+
+  apply(command: Command, context: ApplyContext): ApplyResult {
+    this.functions.beginApply(context);
+    try {
+      return { ok: true, value: this.execute(command) };
+    } catch (error) {
+      if (error instanceof DdbError) return { ok: false, error: toErrorBody(error) };
+      throw error;
+    } finally {
+      this.functions.endApply();
+    }
+  }
+
+  defaultDatabase(): string {
+    return this.catalog.defaultName();
+  }
+
+  listDatabases(): string[] {
+    return this.catalog.names();
+  }
+
+  select(db_name: string | null, table_name: string): Rows {
+    return withSqlErrors(() => selectRows(this.table(db_name, table_name)));
+  }
+
+  search(db_name: string | null, table_name: string, column: string, value: string): Rows {
+    return withSqlErrors(() => searchRows(this.table(db_name, table_name), column, value));
+  }
+
+  getRow(db_name: string | null, table_name: string, row_id: string): Record<string, Scalar> | null {
+    return withSqlErrors(() => getRow(this.table(db_name, table_name), row_id));
+  }
+
+  /** Runs a read-only script (as classifyScript sees it) against local state, with the real clock. */
+  query(db_name: string | null, script: string, params?: SqlParams): unknown {
+    const analysis = analyzeScript(script);
+    const bind = bindArguments(analysis.parsed.length, params);
+    return readScript(this.catalog.resolve(db_name), analysis, bind, this.catalog);
+  }
+
+  /** One database's serialize() image, for checks that two nodes hold the same bytes. */
+  serializeDatabase(db_name: string | null): Uint8Array {
+    return serializeConnection(this.catalog.resolve(db_name).connection);
+  }
+
+  snapshot(): Uint8Array {
+    const databases = this.catalog.all().map((entry) => ({
+      name: entry.name,
+      image: serializeConnection(entry.connection),
+      counters: readSessionCounters(entry.connection),
+    }));
+    return encodeSnapshot({ default_db: this.catalog.defaultName(), databases });
+  }
+
+  /** Replaces all state from a snapshot() image; throws Error (and keeps the old state) if it is not one. */
+  restore(image: Uint8Array): void {
+    const contents = decodeSnapshot(image);
+    const entries: DatabaseEntry[] = [];
+    try {
+      for (const database of contents.databases) {
+        validateName(database.name, 'snapshot database name');
+        const connection = this.openConnection(database.image);
+        entries.push(createEntry(database.name, connection));
+        connection.prepare('SELECT count(*) FROM sqlite_schema').get(); // "file is not a database" surfaces here
+        restoreSessionCounters(connection, database.counters);
+      }
+      const replaced = this.catalog.replaceAll(entries, contents.default_db);
+      replaced.forEach((entry) => entry.connection.close());
+    } catch (error) {
+      entries.forEach((entry) => entry.connection.close());
+      throw new Error(`restore: not a valid snapshot: ${String((error as { message?: unknown } | null)?.message ?? error)}`);
+    }
+  }
+
+  close(): void {
+    this.catalog.all().forEach((entry) => entry.connection.close());
+    this.functions.close();
+  }
+
+  private execute(command: Command): unknown {
+    switch (command.type) {
+      case 'init_database':
+        return this.initDatabase(command.db_name);
+      case 'create_table':
+        return this.changeSchema(command.db_name, (entry) => createTable(entry, command.table_name, command.columns));
+      case 'drop_table':
+        return this.changeSchema(command.db_name, (entry) => dropTable(entry, command.table_name));
+      case 'insert':
+        return withSqlErrors(() => insertRow(this.table(command.db_name, command.table_name), command.row_id, command.data));
+      case 'update':
+        return withSqlErrors(() => updateRow(this.table(command.db_name, command.table_name), command.row_id, command.new_data));
+      case 'delete_row':
+        return withSqlErrors(() => deleteRow(this.table(command.db_name, command.table_name), command.row_id));
+      case 'sql':
+        return this.runSql(command.db_name, command.script, command.params);
+      default:
+        throw new Error(`apply: unknown command type ${String((command as { type: unknown }).type)}`);
+    }
+  }
+
+  private initDatabase(db_name: string): { db_name: string; created: boolean } {
+    validateName(db_name, 'db_name');
+    const existing = this.catalog.find(db_name);
+    if (existing !== undefined) {
+      this.catalog.setDefault(existing.name);
+      return { db_name: existing.name, created: false };
+    }
+    const entry = createEntry(db_name, this.openConnection());
+    try {
+      this.catalog.add(entry);
+    } catch (error) {
+      entry.connection.close(); // over the database limit
+      throw error;
+    }
+    this.catalog.setDefault(db_name);
+    return { db_name, created: true };
+  }
+
+  private changeSchema(db_name: string | null, change: (entry: DatabaseEntry) => unknown): unknown {
+    const entry = this.catalog.resolve(db_name);
+    try {
+      return withSqlErrors(() => change(entry));
+    } finally {
+      entry.tables.clear();
+    }
+  }
+
+  private runSql(db_name: string | null, script: unknown, params: SqlParams | undefined): unknown {
+    if (typeof script !== 'string') throw new DdbError('INVALID_REQUEST', 'script must be a string');
+    const analysis = analyzeScript(script);
+    const bind = bindArguments(analysis.parsed.length, params);
+    try {
+      return runScript(this.environment, analysis, db_name, bind);
+    } finally {
+      // A schema may have changed (or changed and rolled back): cached table shapes may be stale.
+      if (analysis.privileged) this.catalog.all().forEach((entry) => entry.tables.clear());
+    }
+  }
+
+  private table(db_name: string | null, table_name: unknown): TableAccess {
+    if (typeof table_name !== 'string' || table_name.length === 0) {
+      throw new DdbError('INVALID_REQUEST', 'table_name must be a non-empty string');
+    }
+    return withSqlErrors(() => this.catalog.resolve(db_name).tables.get(table_name));
+  }
+
+  /**
+   * Every connection starts from an (empty) serialized image rather than
+   * ':memory:': SQLite keeps the file change counter in the header only for
+   * deserialized databases, so a database created here and one restored from
+   * a snapshot would otherwise write different header bytes for the same commits.
+   */
+  private openConnection(image: Buffer = Buffer.alloc(0)): Database.Database {
+    const connection = new Database(image);
+    this.functions.register(connection);
+    return connection;
+  }
+}
+
+function bindArguments(statementCount: number, params: SqlParams | undefined): ReturnType<typeof toBindParameters> {
+  if (params !== undefined && statementCount > 1) {
+    throw new DdbError('INVALID_REQUEST', 'params are allowed only with a script of a single statement');
+  }
+  return toBindParameters(params);
+}
+
+function toErrorBody(error: DdbError): ErrorBody {
+  const body: ErrorBody = { code: error.code, message: error.message };
+  if (Object.keys(error.details).length > 0) body.details = error.details;
+  return body;
+}
+
+export type { Row, Rows };

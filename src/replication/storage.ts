@@ -1,0 +1,306 @@
+/**
+ * Durable term, vote, log and snapshot of one node: Raft's persistent state,
+ * written and fsynced before the node answers anything that depends on it.
+ *
+ * Two files in the data directory (formats in storage-records.ts and
+ * storage-frames.ts):
+ * - `log.ddb`: append-only, one checksummed record per save(), one fsync per save().
+ *   A save() that overwrites a suffix appends a record starting at the overwritten
+ *   index; replay applies it the same way, so no save() rewrites old bytes.
+ * - `snapshot.ddb`: the current snapshot, replaced atomically (temporary file,
+ *   fsync, rename, fsync directory); the rename drops the previous one.
+ *
+ * saveSnapshot() installs the snapshot first and rewrites the log second (again by
+ * temporary file and rename), keeping the hard state and only the entries the
+ * snapshot does not cover. A crash between the two leaves the new snapshot beside
+ * the old log; recovery applies the same rule (entriesKeptBySnapshot) to the old
+ * log, so it ends where saveSnapshot() would have, and finishes the rewrite. The
+ * log is never rewritten before the snapshot that covers what it drops is durable.
+ *
+ * Programmer errors (a save() that would leave a gap, lower the term, change a vote
+ * within a term) throw before anything is written. A failed write or fsync leaves
+ * the files in an unknown state, so the instance refuses further use: the node
+ * should exit and recover by reopening (retrying an fsync after it failed is not
+ * safe on Linux, the kernel may have dropped the dirty pages).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Entry, HardState, Snapshot, SnapshotMeta } from './messages';
+import { scanFrames } from './storage-frames';
+import {
+  EMPTY_SNAPSHOT_META,
+  INITIAL_HARD_STATE,
+  decodeSnapshotFile,
+  encodeLogInRecords,
+  encodeLogRecord,
+  encodeSnapshotFile,
+  entriesKeptBySnapshot,
+  isEntry,
+  isHardState,
+  replayLog,
+  type ReplayedLog,
+} from './storage-records';
+import { readFileIfExists, removeTemporary, replaceFileDurably, truncateDurably, writeAll } from './storage-files';
+
+export { entriesKeptBySnapshot } from './storage-records';
+
+export interface StorageOptions {
+  dir: string;
+  /** False only in tests that want speed; the product always fsyncs. */
+  fsync: boolean;
+}
+
+export interface Recovered<T> {
+  hard_state: HardState;
+  snapshot: Snapshot | null;
+  /** Contiguous, starting right after snapshot.meta.last_index (after index 0 without a snapshot). */
+  entries: Entry<T>[];
+  /** Bytes of a torn last record dropped at open (a crash mid-save); 0 normally. For the node to log. */
+  torn_bytes: number;
+}
+
+export interface StorageBatch<T> {
+  hard_state: HardState | null;
+  entries: Entry<T>[];
+}
+
+/** What the node needs from storage; Storage and InMemoryStorage both provide it. */
+export interface LogStorage<T> {
+  recovered(): Recovered<T>;
+  save(batch: StorageBatch<T>): void;
+  saveSnapshot(snapshot: Snapshot): void;
+  close(): void;
+}
+
+export const LOG_FILE_NAME = 'log.ddb';
+export const SNAPSHOT_FILE_NAME = 'snapshot.ddb';
+/** A rewritten log is cut into records of about this size, far below the frame limit. */
+export const REWRITE_RECORD_BYTES_TARGET = 1024 * 1024;
+
+interface StoragePaths {
+  log: string;
+  snapshot: string;
+}
+
+function storagePaths(dir: string): StoragePaths {
+  return { log: path.join(dir, LOG_FILE_NAME), snapshot: path.join(dir, SNAPSHOT_FILE_NAME) };
+}
+
+export class Storage<T> implements LogStorage<T> {
+  private readonly paths: StoragePaths;
+  private fd: number | null;
+  private hardState: HardState;
+  private snapshotMeta: SnapshotMeta;
+  /** terms[i] is the term of the stored entry at snapshotMeta.last_index + 1 + i: all save() checks need. */
+  private terms: number[];
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly options: StorageOptions,
+    private readonly state: Recovered<T>,
+  ) {
+    this.paths = storagePaths(options.dir);
+    this.hardState = state.hard_state;
+    this.snapshotMeta = state.snapshot?.meta ?? EMPTY_SNAPSHOT_META;
+    this.terms = state.entries.map((entry) => entry.term);
+    this.fd = fs.openSync(this.paths.log, 'a');
+  }
+
+  /** Creates the directory if missing and recovers what is there. Throws on corruption. */
+  static open<T>(options: StorageOptions): Storage<T> {
+    fs.mkdirSync(options.dir, { recursive: true });
+    const paths = storagePaths(options.dir);
+    // Temporary files are the remains of a replacement a crash interrupted: garbage.
+    removeTemporary(paths.log);
+    removeTemporary(paths.snapshot);
+    const snapshotBytes = readFileIfExists(paths.snapshot);
+    const snapshot = snapshotBytes === null ? null : decodeSnapshotFile(snapshotBytes, paths.snapshot);
+    const { log, torn_bytes } = recoverLog<T>(paths.log, snapshot !== null, options.fsync);
+    const meta = snapshot?.meta ?? EMPTY_SNAPSHOT_META;
+    const entries = entriesKeptBySnapshot(log.entries, meta);
+    const hardState = log.hard_state ?? { ...INITIAL_HARD_STATE };
+    // Entries the snapshot covers mean a crash came between installing the
+    // snapshot and rewriting the log: finish the rewrite, so appends fit the log.
+    if (log.entries.length > 0 && log.entries[0].index <= meta.last_index) {
+      replaceFileDurably(paths.log, encodeLogInRecords(hardState, entries, REWRITE_RECORD_BYTES_TARGET), options.fsync);
+    }
+    return new Storage<T>(options, { hard_state: hardState, snapshot, entries, torn_bytes });
+  }
+
+  /** The state found at open(); it does not follow later saves. */
+  recovered(): Recovered<T> {
+    return this.state;
+  }
+
+  /**
+   * Durably records a batch: optional new hard state, then entries. If
+   * entries[0].index is at or below the last stored index, the stored suffix from
+   * that index on is replaced. One write and one fsync; an empty batch does nothing.
+   */
+  save(batch: StorageBatch<T>): void {
+    const fd = this.usableFd();
+    if (batch.hard_state === null && batch.entries.length === 0) return;
+    if (batch.hard_state !== null) assertHardStateFollows(this.hardState, batch.hard_state);
+    const term = (batch.hard_state ?? this.hardState).term;
+    if (batch.entries.length > 0) this.assertEntriesFit(batch.entries, term);
+    const frame = encodeLogRecord(batch);
+    this.guard(() => {
+      writeAll(fd, [frame]);
+      if (this.options.fsync) fs.fsyncSync(fd);
+    });
+    if (batch.hard_state !== null) this.hardState = { ...batch.hard_state };
+    if (batch.entries.length > 0) {
+      this.terms.length = batch.entries[0].index - this.snapshotMeta.last_index - 1;
+      for (const entry of batch.entries) this.terms.push(entry.term);
+    }
+  }
+
+  /**
+   * Atomically stores a snapshot, then rewrites the log with the hard state and
+   * the entries the snapshot leaves (entriesKeptBySnapshot: those after it if the
+   * log agrees with it at its last index, none otherwise).
+   */
+  saveSnapshot(snapshot: Snapshot): void {
+    this.usableFd();
+    const meta = { last_index: snapshot.meta.last_index, last_term: snapshot.meta.last_term };
+    this.assertSnapshotFollows(meta, snapshot.data);
+    this.guard(() => {
+      const kept = entriesKeptBySnapshot(this.readLog().entries, meta);
+      replaceFileDurably(this.paths.snapshot, encodeSnapshotFile(snapshot), this.options.fsync);
+      const records = encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET);
+      replaceFileDurably(this.paths.log, records, this.options.fsync);
+      // The open descriptor still points at the replaced file.
+      this.closeFd();
+      this.fd = fs.openSync(this.paths.log, 'a');
+      this.snapshotMeta = meta;
+      this.terms = kept.map((entry) => entry.term);
+    });
+  }
+
+  close(): void {
+    this.closeFd();
+  }
+
+  private closeFd(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    fs.closeSync(fd);
+  }
+
+  private usableFd(): number {
+    if (this.failure !== null) {
+      throw new Error(`storage in ${this.options.dir} failed earlier (${this.failure.message}); reopen it to recover`);
+    }
+    if (this.fd === null) throw new Error(`storage in ${this.options.dir} is closed`);
+    return this.fd;
+  }
+
+  /** Runs file work; if it throws, the files are in an unknown state and this instance is done. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.failure = error as Error;
+      throw error;
+    }
+  }
+
+  /** The log as written so far; this process wrote and fsynced all of it, so any damage throws. */
+  private readLog(): ReplayedLog<T> {
+    const scan = scanFrames(fs.readFileSync(this.paths.log), this.paths.log);
+    if (scan.torn_bytes > 0) throw new Error(`${this.paths.log}: ${scan.torn_bytes} bad bytes at the end of a log written by this process`);
+    return replayLog<T>(scan.payloads, this.paths.log);
+  }
+
+  private assertEntriesFit(entries: Entry<T>[], term: number): void {
+    const first = entries[0].index;
+    const base = this.snapshotMeta.last_index;
+    const last = base + this.terms.length;
+    if (!Number.isSafeInteger(first) || first <= base || first > last + 1) {
+      throw new Error(`entries from index ${String(first)} do not fit the stored log ${base + 1}..${last} (snapshot at ${base})`);
+    }
+    let previousTerm = first - 1 === base ? this.snapshotMeta.last_term : this.terms[first - base - 2];
+    entries.forEach((entry, offset) => {
+      if (!isEntry(entry) || entry.index !== first + offset) {
+        throw new Error(`entry ${offset} of the batch is malformed or not contiguous (index ${String(entry.index)})`);
+      }
+      if (entry.term < previousTerm) throw new Error(`entry ${entry.index} has term ${entry.term}, below the previous ${previousTerm}`);
+      previousTerm = entry.term;
+    });
+    // Raft's current term is never below a term in the log; a crash must not recover one that is.
+    if (previousTerm > term) {
+      throw new Error(`entries of term ${previousTerm} saved while the term is ${term}: save the hard state first or in the same batch`);
+    }
+  }
+
+  private assertSnapshotFollows(meta: SnapshotMeta, data: unknown): void {
+    const current = this.snapshotMeta;
+    if (!Number.isSafeInteger(meta.last_index) || !Number.isSafeInteger(meta.last_term) || meta.last_term < 0) {
+      throw new Error(`snapshot meta is malformed: ${JSON.stringify(meta)}`);
+    }
+    if (!(data instanceof Uint8Array)) throw new Error('snapshot data must be a Uint8Array');
+    if (meta.last_index < current.last_index) {
+      throw new Error(`snapshot at index ${meta.last_index} is older than the stored one at ${current.last_index}`);
+    }
+    if (meta.last_index === current.last_index && meta.last_term !== current.last_term) {
+      throw new Error(`snapshot at index ${meta.last_index} has term ${meta.last_term}, the stored one ${current.last_term}`);
+    }
+  }
+}
+
+/** Term never goes down, and a vote once cast in a term never changes: both are Raft safety. */
+function assertHardStateFollows(stored: HardState, next: HardState): void {
+  if (!isHardState(next)) throw new Error(`hard state is malformed: ${JSON.stringify(next)}`);
+  if (next.term < stored.term) throw new Error(`hard state term ${next.term} is below the stored term ${stored.term}`);
+  if (next.term === stored.term && stored.vote !== null && next.vote !== stored.vote) {
+    throw new Error(`hard state changes the vote of term ${next.term} from ${stored.vote} to ${String(next.vote)}`);
+  }
+}
+
+/**
+ * Reads the log file, dropping (and durably cutting off) a torn last record. A
+ * missing log beside a snapshot means the term and vote are gone: refuse, because
+ * starting from term 0 could vote twice in a term.
+ */
+function recoverLog<T>(logPath: string, snapshotExists: boolean, fsync: boolean): { log: ReplayedLog<T>; torn_bytes: number } {
+  const bytes = readFileIfExists(logPath);
+  if (bytes === null) {
+    if (snapshotExists) throw new Error(`${logPath} is missing beside a snapshot: the term and vote are lost`);
+    replaceFileDurably(logPath, [], fsync);
+    return { log: { hard_state: null, entries: [] }, torn_bytes: 0 };
+  }
+  const scan = scanFrames(bytes, logPath);
+  if (scan.torn_bytes > 0) truncateDurably(logPath, scan.valid_bytes, fsync);
+  return { log: replayLog<T>(scan.payloads, logPath), torn_bytes: scan.torn_bytes };
+}
+
+/**
+ * Storage for `--in-memory` nodes: keeps nothing, so a restarted node comes back
+ * empty (documented). A separate class rather than a Storage option so Storage
+ * has no "is anything durable?" branches.
+ */
+export class InMemoryStorage<T> implements LogStorage<T> {
+  static open<T>(): InMemoryStorage<T> {
+    return new InMemoryStorage<T>();
+  }
+
+  recovered(): Recovered<T> {
+    return { hard_state: { ...INITIAL_HARD_STATE }, snapshot: null, entries: [], torn_bytes: 0 };
+  }
+
+  save(_batch: StorageBatch<T>): void {}
+
+  saveSnapshot(_snapshot: Snapshot): void {}
+
+  close(): void {}
+}
+
+/**
+ * The node's one call: durable, always-fsynced storage in `dir`, or none when
+ * `dir` is null (`--in-memory`).
+ */
+export function openStorage<T>(dir: string | null): LogStorage<T> {
+  if (dir === null) return InMemoryStorage.open<T>();
+  return Storage.open<T>({ dir, fsync: true });
+}

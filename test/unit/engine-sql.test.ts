@@ -1,0 +1,262 @@
+/** The `sql` command and query(): results, ddb's database statements, params, the sandbox. */
+import type { ApplyResult, SqlParams } from '../../database/commands';
+import { Engine } from '../../database/engine';
+import { DdbError } from '../../utils/errors';
+
+const CONTEXT = { timestamp_ms: Date.UTC(2025, 4, 18, 12, 34, 56, 789), seed: 7 };
+
+let engine: Engine;
+beforeEach(() => {
+  engine = new Engine();
+});
+afterEach(() => engine.close());
+
+function run(script: string, options: { db_name?: string | null; params?: SqlParams } = {}): ApplyResult {
+  return engine.apply({ type: 'sql', db_name: options.db_name ?? null, script, params: options.params }, CONTEXT);
+}
+
+function ok(script: string, options: { db_name?: string | null; params?: SqlParams } = {}): unknown {
+  const result = run(script, options);
+  if (!result.ok) throw new Error(JSON.stringify(result.error));
+  return result.value;
+}
+
+function codeOf(result: ApplyResult): string {
+  return result.ok ? 'OK' : result.error.code;
+}
+
+function thrownCode(read: () => unknown): string {
+  try {
+    read();
+  } catch (error) {
+    if (error instanceof DdbError) return error.code;
+    throw error;
+  }
+  return 'OK';
+}
+
+const SEED_004 = [
+  'CREATE DATABASE SnapDB',
+  'USE SnapDB',
+  'CREATE TABLE Users (id INTEGER, name TEXT)',
+  "INSERT INTO Users VALUES (1, 'Alice')",
+  'SELECT * FROM Users',
+  "UPDATE Users SET name = 'Bob' WHERE id = 1",
+  'DELETE FROM Users WHERE id = 1',
+  'DROP DATABASE SnapDB',
+];
+
+describe('results', () => {
+  test('a statement that returns rows gives columns and rows; others give changes', () => {
+    expect(ok('CREATE TABLE t (a, b)')).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect(ok("INSERT INTO t VALUES (1, 'x'), (2, 'y')")).toEqual({ changes: 2, last_insert_rowid: 2 });
+    expect(ok('SELECT a, b FROM t ORDER BY a')).toEqual({ columns: ['a', 'b'], rows: [[1, 'x'], [2, 'y']] });
+    expect(ok("INSERT INTO t VALUES (3, 'z') RETURNING a")).toEqual({ columns: ['a'], rows: [[3]] });
+  });
+
+  test('several statements give {results}', () => {
+    expect(ok('CREATE TABLE t (a); INSERT INTO t VALUES (1); SELECT count(*) AS n FROM t')).toEqual({
+      results: [
+        { changes: 0, last_insert_rowid: 0 },
+        { changes: 1, last_insert_rowid: 1 },
+        { columns: ['n'], rows: [[1]] },
+      ],
+    });
+  });
+
+  test('large integers come back exact as text; blobs as base64', () => {
+    expect(ok("SELECT 9223372036854775807 AS big, 42 AS small, x'00ff' AS bytes, 1.5 AS real")).toEqual({
+      columns: ['big', 'small', 'bytes', 'real'],
+      rows: [['9223372036854775807', 42, 'AP8=', 1.5]],
+    });
+  });
+
+  test('SQLite errors are SQL_ERROR with its message', () => {
+    expect(run('SELECT * FROM nowhere')).toEqual({
+      ok: false,
+      error: { code: 'SQL_ERROR', message: 'no such table: nowhere', details: { sqlite_code: 'SQLITE_ERROR' } },
+    });
+    expect(codeOf(run('SELEC 1'))).toBe('SQL_ERROR');
+  });
+});
+
+describe('params', () => {
+  beforeEach(() => ok('CREATE TABLE t (a, b)'));
+
+  test('positional and named parameters; integers stay integers', () => {
+    ok('INSERT INTO t VALUES (?, ?)', { params: [1, true] });
+    ok('INSERT INTO t VALUES (:a, @b)', { params: { a: 2.5, '@b': 'x' } });
+    expect(ok('SELECT a, typeof(a), b FROM t ORDER BY a')).toEqual({
+      columns: ['a', 'typeof(a)', 'b'],
+      rows: [
+        [1, 'integer', 1],
+        [2.5, 'real', 'x'],
+      ],
+    });
+  });
+
+  test('params with several statements is INVALID_REQUEST', () => {
+    expect(codeOf(run('SELECT ?; SELECT ?', { params: [1] }))).toBe('INVALID_REQUEST');
+  });
+
+  test('missing or surplus parameters are SQL_ERROR', () => {
+    expect(codeOf(run('SELECT ?, ?', { params: [1] }))).toBe('SQL_ERROR');
+    expect(codeOf(run('SELECT :a', { params: {} }))).toBe('SQL_ERROR');
+  });
+
+  test('a non-scalar parameter is INVALID_REQUEST', () => {
+    expect(codeOf(run('SELECT ?', { params: [{ a: 1 }] as unknown as SqlParams }))).toBe('INVALID_REQUEST');
+  });
+});
+
+describe('databases in SQL', () => {
+  test('seed 004 as one script: runs, and leaves no SnapDB and main the default', () => {
+    const value = ok(SEED_004.join(';\n') + ';') as { results: unknown[] };
+    expect(value.results).toHaveLength(8);
+    expect(value.results[4]).toEqual({ columns: ['id', 'name'], rows: [[1, 'Alice']] });
+    expect(engine.listDatabases()).toEqual(['main']);
+    expect(engine.defaultDatabase()).toBe('main');
+  });
+
+  test('seed 004 statement by statement: USE makes SnapDB the default until it is dropped', () => {
+    const results = SEED_004.map((statement) => run(statement));
+    expect(results.map(codeOf)).toEqual(Array(8).fill('OK'));
+    expect(engine.listDatabases()).toEqual(['main']);
+    ok('CREATE DATABASE SnapDB; USE SnapDB; CREATE TABLE Users (id INTEGER, name TEXT)');
+    expect(engine.defaultDatabase()).toBe('SnapDB');
+    expect(engine.select(null, 'Users').count).toBe(0);
+    expect(thrownCode(() => engine.select('main', 'Users'))).toBe('TABLE_NOT_FOUND');
+  });
+
+  test('CREATE DATABASE: exists is DATABASE_EXISTS unless IF NOT EXISTS; bad name INVALID_REQUEST', () => {
+    ok('CREATE DATABASE d');
+    expect(codeOf(run('CREATE DATABASE D'))).toBe('DATABASE_EXISTS');
+    expect(codeOf(run('CREATE DATABASE IF NOT EXISTS d'))).toBe('OK');
+    expect(codeOf(run('CREATE DATABASE "bad name"'))).toBe('INVALID_REQUEST');
+    expect(codeOf(run('CREATE DATABASE'))).toBe('SQL_ERROR');
+    expect(codeOf(run('CREATE DATABASE a b'))).toBe('SQL_ERROR');
+  });
+
+  test('DROP DATABASE: missing is DATABASE_NOT_FOUND unless IF EXISTS; main cannot be dropped', () => {
+    expect(codeOf(run('DROP DATABASE d'))).toBe('DATABASE_NOT_FOUND');
+    expect(codeOf(run('DROP DATABASE IF EXISTS d'))).toBe('OK');
+    expect(run('DROP DATABASE Main')).toEqual({
+      ok: false,
+      error: { code: 'SQL_ERROR', message: 'database main cannot be dropped' },
+    });
+  });
+
+  test('dropping the default database makes main the default', () => {
+    engine.apply({ type: 'init_database', db_name: 'd' }, CONTEXT);
+    expect(engine.defaultDatabase()).toBe('d');
+    ok('DROP DATABASE d');
+    expect(engine.defaultDatabase()).toBe('main');
+  });
+
+  test('after dropping the database in use, statements need a USE', () => {
+    ok('CREATE DATABASE d');
+    expect(codeOf(run('USE d; DROP DATABASE d; CREATE TABLE t (a)'))).toBe('DATABASE_NOT_FOUND');
+    expect(engine.listDatabases()).toEqual(['d', 'main']);
+    expect(codeOf(run('USE d; DROP DATABASE d; USE main; CREATE TABLE t (a)'))).toBe('OK');
+    expect(engine.listDatabases()).toEqual(['main']);
+  });
+
+  test('USE of a missing database is DATABASE_NOT_FOUND', () => {
+    expect(codeOf(run('USE nowhere'))).toBe('DATABASE_NOT_FOUND');
+  });
+
+  test('db_name picks the database a script starts in', () => {
+    ok('CREATE DATABASE d');
+    ok('CREATE TABLE t (a)', { db_name: 'd' });
+    expect(ok('SHOW TABLES', { db_name: 'D' })).toEqual({ columns: ['name'], rows: [['t']] });
+    expect(ok('SHOW TABLES')).toEqual({ columns: ['name'], rows: [] });
+    expect(codeOf(run('SELECT 1', { db_name: 'nowhere' }))).toBe('DATABASE_NOT_FOUND');
+  });
+
+  test('SHOW DATABASES and SHOW TABLES', () => {
+    ok('CREATE DATABASE Zed; CREATE DATABASE alpha; CREATE TABLE b (x); CREATE TABLE a (x); CREATE VIEW v AS SELECT 1');
+    expect(ok('SHOW DATABASES')).toEqual({ columns: ['name'], rows: [['alpha'], ['main'], ['Zed']] });
+    expect(ok('SHOW TABLES')).toEqual({ columns: ['name'], rows: [['a'], ['b']] });
+    expect(codeOf(run('SHOW COLUMNS'))).toBe('SQL_ERROR');
+  });
+
+  test('a transaction statement in a script is FORBIDDEN_STATEMENT', () => {
+    expect(codeOf(run('BEGIN; CREATE TABLE t (a); COMMIT'))).toBe('FORBIDDEN_STATEMENT');
+  });
+
+  test('the sandbox is enforced by apply', () => {
+    expect(codeOf(run("ATTACH DATABASE '/tmp/x.db' AS x"))).toBe('FORBIDDEN_STATEMENT');
+    expect(codeOf(run('PRAGMA foreign_keys = OFF'))).toBe('FORBIDDEN_STATEMENT');
+    expect(codeOf(run('VACUUM'))).toBe('FORBIDDEN_STATEMENT');
+    expect(codeOf(run("SELECT load_extension('x')"))).toBe('FORBIDDEN_STATEMENT');
+    expect(codeOf(run(''))).toBe('INVALID_REQUEST');
+  });
+
+  test('allowed pragmas run', () => {
+    ok('CREATE TABLE t (a PRIMARY KEY)');
+    expect(ok('PRAGMA user_version')).toEqual({ columns: ['user_version'], rows: [[0]] });
+    expect(ok('PRAGMA integrity_check')).toEqual({ columns: ['integrity_check'], rows: [['ok']] });
+  });
+});
+
+describe('TEMP objects and counters', () => {
+  test('TEMP objects live for one script', () => {
+    expect(ok('CREATE TEMP TABLE scratch (a); INSERT INTO scratch VALUES (1); SELECT a FROM scratch')).toEqual({
+      results: [{ changes: 0, last_insert_rowid: 0 }, { changes: 1, last_insert_rowid: 1 }, { columns: ['a'], rows: [[1]] }],
+    });
+    expect(codeOf(run('SELECT * FROM scratch'))).toBe('SQL_ERROR');
+    expect(ok('SELECT count(*) FROM sqlite_temp_schema')).toEqual({ columns: ['count(*)'], rows: [[0]] });
+  });
+
+  test('total_changes() is refused: it depends on the node', () => {
+    expect(run('SELECT total_changes()')).toEqual({
+      ok: false,
+      error: { code: 'SQL_ERROR', message: expect.stringMatching(/total_changes/) },
+    });
+  });
+});
+
+describe('query()', () => {
+  beforeEach(() => ok("CREATE TABLE t (a); INSERT INTO t VALUES (1), (2)"));
+
+  test('runs read scripts with params', () => {
+    expect(engine.query(null, 'SELECT a FROM t WHERE a > ?', [1])).toEqual({ columns: ['a'], rows: [[2]] });
+    expect(engine.query(null, 'SELECT 1 AS x; SHOW TABLES; SHOW DATABASES')).toEqual({
+      results: [
+        { columns: ['x'], rows: [[1]] },
+        { columns: ['name'], rows: [['t']] },
+        { columns: ['name'], rows: [['main']] },
+      ],
+    });
+  });
+
+  test('refuses writes with INVALID_REQUEST and changes nothing', () => {
+    const before = engine.serializeDatabase(null);
+    expect(thrownCode(() => engine.query(null, 'INSERT INTO t VALUES (3)'))).toBe('INVALID_REQUEST');
+    expect(thrownCode(() => engine.query(null, 'SELECT 1; DELETE FROM t'))).toBe('INVALID_REQUEST');
+    expect(thrownCode(() => engine.query(null, 'USE main'))).toBe('INVALID_REQUEST');
+    expect(thrownCode(() => engine.query(null, 'WITH x AS (SELECT 1) DELETE FROM t'))).toBe('INVALID_REQUEST');
+    expect(Buffer.compare(Buffer.from(engine.serializeDatabase(null)), Buffer.from(before))).toBe(0);
+  });
+
+  test('EXPLAIN of a write only explains', () => {
+    const plan = engine.query(null, 'EXPLAIN INSERT INTO t VALUES (3)') as { rows: unknown[] };
+    expect(plan.rows.length).toBeGreaterThan(0);
+    expect(engine.select(null, 't').count).toBe(2);
+  });
+
+  test('sandbox, empty, unknown database and SQL errors', () => {
+    expect(thrownCode(() => engine.query(null, 'PRAGMA journal_mode'))).toBe('FORBIDDEN_STATEMENT');
+    expect(thrownCode(() => engine.query(null, "SELECT * FROM pragma_optimize"))).toBe('FORBIDDEN_STATEMENT');
+    expect(thrownCode(() => engine.query(null, '  '))).toBe('INVALID_REQUEST');
+    expect(thrownCode(() => engine.query('nowhere', 'SELECT 1'))).toBe('DATABASE_NOT_FOUND');
+    expect(thrownCode(() => engine.query(null, 'SELECT * FROM nowhere'))).toBe('SQL_ERROR');
+    expect(thrownCode(() => engine.query(null, 'SELECT ?; SELECT ?', [1]))).toBe('INVALID_REQUEST');
+  });
+
+  test('uses the real clock and real randomness', () => {
+    const { rows } = engine.query(null, "SELECT unixepoch('now'), random(), random()") as { rows: number[][] };
+    expect(Math.abs(Number(rows[0][0]) - Date.now() / 1000)).toBeLessThan(5);
+    expect(rows[0][1]).not.toEqual(rows[0][2]);
+  });
+});
