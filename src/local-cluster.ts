@@ -18,7 +18,7 @@ export async function runLocalCluster(args: CliArgs): Promise<void> {
     const childArgs = [process.argv[1], String(portOf(node)), '--config', args.config_file, '--log-level', args.log_level];
     if (args.data_dir !== null) childArgs.push('--data-dir', args.data_dir);
     if (args.in_memory) childArgs.push('--in-memory');
-    const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_PRETTY_LOGS: '1' } });
+    const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DDB_LOCAL_CLUSTER: '1' } });
     forwardLines(child.stdout as NodeJS.ReadableStream, `[node ${node.id}]`, process.stdout);
     forwardLines(child.stderr as NodeJS.ReadableStream, `[node ${node.id}]`, process.stderr);
     child.on('exit', (code, signal) => process.stdout.write(`[node ${node.id}] exited (${signal ?? code})\n`));

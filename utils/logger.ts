@@ -17,13 +17,17 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const pretty = options.pretty ?? (Boolean(process.stdout.isTTY) || process.env.FORCE_PRETTY_LOGS === '1');
+  // Under `npm start` (all nodes in one terminal) the launcher prefixes each
+  // line with the node id already, and its terminal wants readable lines.
+  const launched = process.env.DDB_LOCAL_CLUSTER === '1';
+  const pretty = options.pretty ?? (Boolean(process.stdout.isTTY) || launched);
+  const who = (node_id: unknown) => (launched ? '' : ` [node ${String(node_id)}]`);
   const format = pretty
     ? winston.format.combine(
         winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
         winston.format.printf(({ timestamp, level, message, node_id, ...rest }) => {
           const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
-          return `${String(timestamp)} [node ${String(node_id)}] ${level}: ${String(message)}${extra}`;
+          return `${String(timestamp)}${who(node_id)} ${level}: ${String(message)}${extra}`;
         }),
       )
     : winston.format.combine(winston.format.timestamp(), winston.format.json());

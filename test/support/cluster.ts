@@ -13,7 +13,8 @@ import axios, { type AxiosInstance } from 'axios';
 import http from 'node:http';
 import { pollUntil } from './poll';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root, whether this file runs from test/ (jest) or dist/test/ (scripts). */
+const ROOT = ((up) => (path.basename(up) === 'dist' ? path.dirname(up) : up))(path.resolve(__dirname, '..', '..'));
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 
 export interface ClusterOptions {
