@@ -1,0 +1,78 @@
+/** config.json validation and the CLI arguments: errors name what is wrong. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseCliArgs, UsageError } from '../../src/cli-args';
+import { timingFor } from '../../src/timing';
+import { CONFIG_DEFAULTS, ConfigError, findNodeByPort, loadConfig, parseConfig } from '../../utils/config';
+
+const nodes = [
+  { id: 1, url: 'http://127.0.0.1:8080' },
+  { id: 2, url: 'http://127.0.0.1:8081' },
+];
+
+describe('parseConfig', () => {
+  it('fills in the contract defaults', () => {
+    const config = parseConfig({ nodes });
+    expect(config).toMatchObject({ heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300, data_dir: 'data' });
+    expect(config.body_limit_bytes).toBe(CONFIG_DEFAULTS.body_limit_bytes);
+  });
+
+  it('accepts the shipped config.json', () => {
+    expect(loadConfig(path.join(__dirname, '..', '..', 'config.json')).nodes.map((node) => node.id)).toEqual([1, 2, 3]);
+  });
+
+  it.each([
+    [{ nodes, heartbeat: 5 }, /unknown key 'heartbeat'/],
+    [{ nodes: [{ id: 1, url: 'http://127.0.0.1:8080', name: 'x' }] }, /unknown key 'name' at \/nodes\/0/],
+    [{ nodes: [{ id: '1', url: 'http://127.0.0.1:8080' }] }, /\/nodes\/0\/id must be integer/],
+    [{ nodes, heartbeat_ms: '100' }, /\/heartbeat_ms must be integer/],
+    [{}, /missing key 'nodes'/],
+    [{ nodes: [] }, /\/nodes must NOT have fewer than 1 items/],
+    [{ nodes: [nodes[0], { id: 1, url: 'http://127.0.0.1:9000' }] }, /node id 1 appears twice/],
+    [{ nodes: [nodes[0], { id: 2, url: 'http://127.0.0.1:8080' }] }, /127.0.0.1:8080 appears twice/],
+    [{ nodes, heartbeat_ms: 1000, failover_timeout_ms: 500 }, /heartbeat_ms \(1000\) must be below failover_timeout_ms/],
+    [{ nodes: [{ id: 1, url: 'ftp://x:1' }] }, /\/nodes\/0\/url must match/],
+  ])('refuses %j', (raw, message) => {
+    expect(() => parseConfig(raw)).toThrow(message);
+  });
+
+  it('says which file is not JSON', () => {
+    const file = path.join(fs.mkdtempSync('/tmp/ddb-config-'), 'config.json');
+    fs.writeFileSync(file, '{ nodes: ');
+    expect(() => loadConfig(file)).toThrow(new RegExp(`${file} is not valid JSON`));
+  });
+
+  it('finds a node by port, and names the known ports otherwise', () => {
+    const config = parseConfig({ nodes });
+    expect(findNodeByPort(config, 8081).id).toBe(2);
+    expect(() => findNodeByPort(config, 9999)).toThrow(ConfigError);
+    expect(() => findNodeByPort(config, 9999)).toThrow(/ports: 8080, 8081/);
+  });
+});
+
+describe('parseCliArgs', () => {
+  it('reads the port and flags', () => {
+    expect(parseCliArgs(['8080', '--config', 'c.json', '--data-dir', 'd', '--in-memory', '--log-level', 'warn'])).toEqual({
+      port: 8080, config_file: 'c.json', data_dir: 'd', in_memory: true, log_level: 'warn',
+    });
+    expect(parseCliArgs([]).port).toBeNull();
+  });
+
+  it.each([[['8080', '9090']], [['--config']], [['70000']], [['--log-level', 'loud']], [['--nope']]])('refuses %j', (argv) => {
+    expect(() => parseCliArgs(argv)).toThrow(UsageError);
+  });
+});
+
+describe('timingFor', () => {
+  it('turns the default config into ticks of 10 ms', () => {
+    expect(timingFor({ heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300 })).toEqual({
+      tick_ms: 10, heartbeat_ticks: 10, failover_timeout_ticks: 100, election_stagger_ticks: 30,
+    });
+  });
+
+  it('keeps at least 5 ticks per heartbeat for fast configs', () => {
+    const timing = timingFor({ heartbeat_ms: 20, failover_timeout_ms: 100, election_stagger_ms: 30 });
+    expect(timing.tick_ms).toBe(4);
+    expect(timing.heartbeat_ticks).toBe(5);
+  });
+});
