@@ -7,13 +7,18 @@
  */
 
 const UINT32_RANGE = 0x1_0000_0000;
+// Bound once: inside a vm context (jest) every `Math.` lookup goes through the sandbox's global object,
+// which made the simulator four times slower.
+const imul = Math.imul;
+const floor = Math.floor;
+const isInteger = Number.isInteger;
 
 /** splitmix32: spreads a 32-bit seed into well-mixed state words. */
 function splitmix32(state: { value: number }): number {
   state.value = (state.value + 0x9e3779b9) | 0;
   let mixed = state.value;
-  mixed = Math.imul(mixed ^ (mixed >>> 16), 0x85ebca6b);
-  mixed = Math.imul(mixed ^ (mixed >>> 13), 0xc2b2ae35);
+  mixed = imul(mixed ^ (mixed >>> 16), 0x85ebca6b);
+  mixed = imul(mixed ^ (mixed >>> 13), 0xc2b2ae35);
   return (mixed ^ (mixed >>> 16)) >>> 0;
 }
 
@@ -28,25 +33,35 @@ export class Random {
   private s3: number;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new Error(`Random: the seed must be an integer, got ${seed}`);
+    if (!isInteger(seed)) throw new Error(`Random: the seed must be an integer, got ${seed}`);
+    // State words are kept as int32 throughout (| 0) so the engine stores them as small integers.
     const state = { value: seed | 0 };
-    this.s0 = splitmix32(state);
-    this.s1 = splitmix32(state);
-    this.s2 = splitmix32(state);
-    this.s3 = splitmix32(state);
+    this.s0 = splitmix32(state) | 0;
+    this.s1 = splitmix32(state) | 0;
+    this.s2 = splitmix32(state) | 0;
+    this.s3 = splitmix32(state) | 0;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** A generator in a given state (for test vectors); the state must not be all zero. */
+  static fromState(state: readonly [number, number, number, number]): Random {
+    const random = new Random(0);
+    [random.s0, random.s1, random.s2, random.s3] = state.map((word) => word | 0) as [number, number, number, number];
+    if ((random.s0 | random.s1 | random.s2 | random.s3) === 0) throw new Error('Random.fromState: an all-zero state');
+    return random;
   }
 
   /** The next value in [0, 2^32). */
   uint32(): number {
-    const result = Math.imul(rotateLeft(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const shifted = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= shifted;
-    this.s3 = rotateLeft(this.s3, 11);
+    const s0 = this.s0;
+    const s1 = this.s1;
+    const s2 = this.s2 ^ s0;
+    const s3 = this.s3 ^ s1;
+    const result = imul(rotateLeft(imul(s1, 5), 7), 9) >>> 0;
+    this.s0 = s0 ^ s3;
+    this.s1 = s1 ^ s2;
+    this.s2 = s2 ^ (s1 << 9);
+    this.s3 = rotateLeft(s3, 11);
     return result;
   }
 
@@ -55,12 +70,17 @@ export class Random {
     return this.uint32() / UINT32_RANGE;
   }
 
+  /** The same as float(), for callers that want a `{ next(): number }` source. */
+  next(): number {
+    return this.float();
+  }
+
   /** An integer in [min, max], both included. */
   integer(min: number, max: number): number {
-    if (!Number.isInteger(min) || !Number.isInteger(max) || max < min) {
+    if (!isInteger(min) || !isInteger(max) || max < min) {
       throw new Error(`Random.integer: bad range [${min}, ${max}]`);
     }
-    return min + Math.floor(this.float() * (max - min + 1));
+    return min + floor(this.float() * (max - min + 1));
   }
 
   /** True with the given probability (0..1). */
@@ -88,4 +108,8 @@ export class Random {
   fork(): Random {
     return new Random(this.uint32() | 0);
   }
+}
+
+export function createRandom(seed: number): Random {
+  return new Random(seed);
 }
