@@ -519,8 +519,19 @@ export class Replica<T> {
     if (this.election_elapsed_ticks >= this.electionTimeoutTicks()) this.startPreVote();
   }
 
+  /**
+   * Before any master has been heard (a cold start), the nodes' processes start
+   * with a skew that can exceed the stagger, so each rank waits a whole
+   * fail-over timeout more: node 1 still becomes the first master when it is
+   * up. Once a master has been heard, clocks are aligned by its heartbeats and
+   * the configured stagger is enough.
+   */
   private electionTimeoutTicks(): number {
-    return this.config.failover_timeout_ticks + this.rank() * this.config.election_stagger_ticks;
+    const stagger_ticks =
+      this.live_ids === null
+        ? Math.max(this.config.election_stagger_ticks, this.config.failover_timeout_ticks)
+        : this.config.election_stagger_ticks;
+    return this.config.failover_timeout_ticks + this.rank() * stagger_ticks;
   }
 
   /** How many slaves should promote before this one: live ones with a lower id, the silent master aside. */

@@ -3,9 +3,15 @@
  * which travel as base64 inside `{"$bytes": "..."}`.
  */
 export function encodeWire(value: unknown): string {
-  return JSON.stringify(value, (_key, field: unknown) =>
-    field instanceof Uint8Array ? { $bytes: Buffer.from(field.buffer, field.byteOffset, field.byteLength).toString('base64') } : field,
-  );
+  // `this[key]` is the value before toJSON: a Buffer would otherwise arrive
+  // here already turned into {type: 'Buffer', data: [...]} by Buffer#toJSON.
+  return JSON.stringify(value, function replace(this: Record<string, unknown>, key: string, field: unknown) {
+    const original = this[key];
+    if (original instanceof Uint8Array) {
+      return { $bytes: Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64') };
+    }
+    return field;
+  });
 }
 
 export function decodeWire<T>(text: string): T {
