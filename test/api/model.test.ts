@@ -34,8 +34,9 @@ function expected(model: Model, op: Operation): { status: number; code?: string 
       model.set(op.row_id, { row_id: op.row_id, c1: null, c2: null, ...op.data });
       return { status: 201 };
     case 'update':
-      if (!model.has(op.row_id)) return { status: 404, code: 'ROW_NOT_FOUND' };
+      // Validation comes before the row is looked up.
       if (Object.keys(op.data).length === 0) return { status: 400, code: 'INVALID_REQUEST' };
+      if (!model.has(op.row_id)) return { status: 404, code: 'ROW_NOT_FOUND' };
       model.set(op.row_id, { ...(model.get(op.row_id) as Row), ...op.data });
       return { status: 200 };
     case 'delete':
