@@ -44,7 +44,12 @@ function buildIsCurrent() {
   return Math.max(...inputs) <= builtMs;
 }
 
-if (!dependenciesInstalled()) run('npm ci --no-audit --no-fund');
+if (!dependenciesInstalled()) {
+  run('npm ci --no-audit --no-fund');
+  // npm may skip install scripts it has not been told to allow; the SQLite
+  // driver is then installed without its compiled addon. Build it explicitly.
+  if (!dependenciesInstalled()) run('npm rebuild better-sqlite3');
+}
 if (!buildIsCurrent()) {
   run('npx tsc -p tsconfig.json');
   fs.writeFileSync(BUILD_STAMP, new Date().toISOString());
