@@ -35,24 +35,8 @@ import type {
 } from './messages';
 import { committedIndex, majoritySize, voteOutcome } from './quorum';
 
-export type {
-  AppendEntries,
-  AppendResponse,
-  Entry,
-  HardState,
-  InstallSnapshot,
-  Message,
-  PeerStatus,
-  ProposeResult,
-  ReadIndexResult,
-  ReadState,
-  Ready,
-  ReplicaStatus,
-  RequestVote,
-  Role,
-  Snapshot,
-  VoteResponse,
-} from './messages';
+/** node.ts, status.ts and internal-api.ts take the message types from here, with the replica. */
+export type * from './messages';
 
 export interface ReplicaConfig {
   id: number;

@@ -1,8 +1,7 @@
 import type { ApplyResult, Command } from '../../database/commands';
 import { Engine } from '../../database/engine';
-import { DdbError } from '../../utils/errors';
 
-const CONTEXT = { timestamp_ms: Date.UTC(2025, 4, 18, 12, 34, 56, 789), seed: 7 };
+import { FIXED_CONTEXT as CONTEXT, thrownCode } from '../support/engine';
 
 let engine: Engine;
 beforeEach(() => {
@@ -24,16 +23,6 @@ function errorCode(command: Command): string {
   const result = apply(command);
   if (result.ok) throw new Error(`expected an error, got ${JSON.stringify(result.value)}`);
   return result.error.code;
-}
-
-function thrownCode(read: () => unknown): string {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof DdbError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a DdbError');
 }
 
 /** Seed 003's students table. */

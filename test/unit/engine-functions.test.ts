@@ -6,7 +6,7 @@ import { SeededRandom } from '../../database/seeded-random';
 import { readSessionCounters, restoreSessionCounters } from '../../database/snapshot';
 
 const NOW = '2025-05-18 12:34:56.789';
-const CONTEXT = { timestamp_ms: Date.UTC(2025, 4, 18, 12, 34, 56, 789), seed: 7 };
+import { FIXED_CONTEXT as CONTEXT } from '../support/engine';
 
 describe('pinToContextTime', () => {
   const cases: Array<[string, unknown[], number, unknown[]]> = [

@@ -2,7 +2,7 @@
 import type { ApplyResult, Command, RowData } from '../../database/commands';
 import { Engine } from '../../database/engine';
 
-const CONTEXT = { timestamp_ms: Date.UTC(2025, 4, 18, 12, 34, 56, 789), seed: 7 };
+import { FIXED_CONTEXT as CONTEXT } from '../support/engine';
 
 let engine: Engine;
 beforeEach(() => {

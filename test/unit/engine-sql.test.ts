@@ -1,9 +1,8 @@
 /** The `sql` command and query(): results, ddb's database statements, params, the sandbox. */
 import type { ApplyResult, SqlParams } from '../../database/commands';
 import { Engine } from '../../database/engine';
-import { DdbError } from '../../utils/errors';
 
-const CONTEXT = { timestamp_ms: Date.UTC(2025, 4, 18, 12, 34, 56, 789), seed: 7 };
+import { FIXED_CONTEXT as CONTEXT, thrownCode } from '../support/engine';
 
 let engine: Engine;
 beforeEach(() => {
@@ -23,16 +22,6 @@ function ok(script: string, options: { db_name?: string | null; params?: SqlPara
 
 function codeOf(result: ApplyResult): string {
   return result.ok ? 'OK' : result.error.code;
-}
-
-function thrownCode(read: () => unknown): string {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof DdbError) return error.code;
-    throw error;
-  }
-  return 'OK';
 }
 
 const SEED_004 = [
