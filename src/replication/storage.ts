@@ -6,7 +6,9 @@
  * storage-frames.ts):
  * - `log.ddb`: append-only, one checksummed record per save(), one fsync per save().
  *   A save() that overwrites a suffix appends a record starting at the overwritten
- *   index; replay applies it the same way, so no save() rewrites old bytes.
+ *   index; replay applies it the same way, so no save() rewrites old bytes. A save()
+ *   that only advances the commit index writes nothing (see hard-state.ts): the
+ *   commit index is kept and goes out with the next record, or at close().
  * - `snapshot.ddb`: the current snapshot, replaced atomically (temporary file,
  *   fsync, rename, fsync directory); the rename drops the previous one.
  *
@@ -26,6 +28,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Entry, HardState, Snapshot, SnapshotMeta } from './messages';
+import { mustSync } from './hard-state';
 import { scanFrames } from './storage-frames';
 import {
   EMPTY_SNAPSHOT_META,
@@ -89,7 +92,9 @@ function storagePaths(dir: string): StoragePaths {
 export class Storage<T> implements LogStorage<T> {
   private readonly paths: StoragePaths;
   private fd: number | null;
+  /** The newest hard state given to save(); on disk unless hardStateUnsynced. */
   private hardState: HardState;
+  private hardStateUnsynced = false;
   private snapshotMeta: SnapshotMeta;
   /** terms[i] is the term of the stored entry at snapshotMeta.last_index + 1 + i: all save() checks need. */
   private terms: number[];
@@ -135,20 +140,21 @@ export class Storage<T> implements LogStorage<T> {
   /**
    * Durably records a batch: optional new hard state, then entries. If
    * entries[0].index is at or below the last stored index, the stored suffix from
-   * that index on is replaced. One write and one fsync; an empty batch does nothing.
+   * that index on is replaced. One write and one fsync, or nothing at all when the
+   * batch needs no sync (only a new commit index, or empty).
    */
   save(batch: StorageBatch<T>): void {
     const fd = this.usableFd();
-    if (batch.hard_state === null && batch.entries.length === 0) return;
     if (batch.hard_state !== null) assertHardStateFollows(this.hardState, batch.hard_state);
     const term = (batch.hard_state ?? this.hardState).term;
     if (batch.entries.length > 0) this.assertEntriesFit(batch.entries, term);
-    const frame = encodeLogRecord(batch);
-    this.guard(() => {
-      writeAll(fd, [frame]);
-      if (this.options.fsync) fs.fsyncSync(fd);
-    });
-    if (batch.hard_state !== null) this.hardState = { ...batch.hard_state };
+    const sync = mustSync(this.hardState, batch.hard_state, batch.entries.length);
+    if (batch.hard_state !== null) {
+      this.hardState = { ...batch.hard_state };
+      this.hardStateUnsynced = true;
+    }
+    if (!sync) return;
+    this.writeRecord(fd, { hard_state: this.hardStateUnsynced ? this.hardState : null, entries: batch.entries });
     if (batch.entries.length > 0) {
       this.terms.length = batch.entries[0].index - this.snapshotMeta.last_index - 1;
       for (const entry of batch.entries) this.terms.push(entry.term);
@@ -174,11 +180,25 @@ export class Storage<T> implements LogStorage<T> {
       this.fd = fs.openSync(this.paths.log, 'a');
       this.snapshotMeta = meta;
       this.terms = kept.map((entry) => entry.term);
+      this.hardStateUnsynced = false;
     });
   }
 
+  /** Writes the commit index that has not gone out with a record yet, so a clean restart applies all it can at once. */
   close(): void {
+    if (this.hardStateUnsynced && this.fd !== null && this.failure === null) {
+      this.writeRecord(this.fd, { hard_state: this.hardState, entries: [] });
+    }
     this.closeFd();
+  }
+
+  private writeRecord(fd: number, batch: StorageBatch<T>): void {
+    const frame = encodeLogRecord(batch);
+    this.guard(() => {
+      writeAll(fd, [frame]);
+      if (this.options.fsync) fs.fsyncSync(fd);
+    });
+    this.hardStateUnsynced = false;
   }
 
   private closeFd(): void {

@@ -5,6 +5,7 @@
  * else, and a restart builds a new Replica from the disk alone.
  */
 import type { Entry, HardState, Message, ReplicaStatus, Snapshot } from '../../src/replication/messages';
+import { mustSync } from '../../src/replication/hard-state';
 import type { Random } from '../../src/replication/random';
 import { Replica, type ReplicaConfig, type Restored } from '../../src/replication/replica';
 import { type DiskView, type MasterView, SimChecker } from './checker';
@@ -18,7 +19,10 @@ export type ReplicaFactory = (config: ReplicaConfig, restored: Restored<string>)
 const TRACE_LINES_MAX = 300;
 
 export class SimDisk implements DiskView {
+  /** What survives a crash. */
   hard_state: HardState = { term: 0, vote: null, commit: 0 };
+  /** A newer hard state that only advanced the commit index: like Storage, not written until the next sync. */
+  private unsynced: HardState | null = null;
   snapshot: Snapshot | null = null;
   /** Entries after the snapshot, contiguous. */
   entries: Entry<string>[] = [];
@@ -49,6 +53,23 @@ export class SimDisk implements DiskView {
     if (keep < 0 || keep > this.entries.length) throw new Error(`disk: entries from ${entries[0]?.index} leave a gap`);
     this.entries.length = keep;
     for (const entry of entries) this.entries.push(entry);
+  }
+
+  /** Storage.save's rule (mustSync): a batch that only advances the commit index is not synced. */
+  save(hard_state: HardState | null, entries: readonly Entry<string>[]): void {
+    const latest = hard_state ?? this.unsynced;
+    if (!mustSync(this.unsynced ?? this.hard_state, hard_state, entries.length)) {
+      this.unsynced = latest;
+      return;
+    }
+    this.write(entries);
+    if (latest !== null) this.hard_state = { ...latest };
+    this.unsynced = null;
+  }
+
+  /** The crash of the machine, not only the process: what was never synced is gone. */
+  crash(): void {
+    this.unsynced = null;
   }
 
   restored(): Restored<string> {
@@ -160,8 +181,7 @@ export class SimCluster {
       if (ready.snapshot !== null) this.installSnapshot(node, ready.snapshot);
       const first_written = ready.entries[0]?.index;
       if (first_written !== undefined && first_written <= node.disk.lastIndex()) this.counts.entries_overwritten += 1;
-      node.disk.write(ready.entries);
-      if (ready.hard_state !== null) node.disk.hard_state = { ...ready.hard_state };
+      node.disk.save(ready.hard_state, ready.entries);
       this.checker.persisted(node.id, ready.entries, node.disk);
       if (this.random.chance(this.crash_in_ready_probability)) {
         this.crash(node.id, 'after persisting, before sending');
@@ -215,6 +235,7 @@ export class SimCluster {
     const node = this.node(id);
     if (node.replica === null) return;
     node.replica = null;
+    node.disk.crash();
     this.counts.crashes += 1;
     node.paused = false;
     node.machine = EMPTY_MACHINE;

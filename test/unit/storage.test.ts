@@ -287,6 +287,55 @@ describe('Storage refuses what Raft never does, before writing anything', () => 
   });
 });
 
+describe('Storage keeps a new commit index alone off the disk', () => {
+  test('a save that only advances the commit index writes and fsyncs nothing', () => {
+    const dir = freshDir();
+    const storage = Storage.open<Data>({ dir, fsync: true });
+    storage.save({ hard_state: hard(1, 1), entries: entries(1, 3, 1) });
+    const size = fs.statSync(path.join(dir, LOG_FILE_NAME)).size;
+    const fsync = jest.spyOn(fs, 'fsyncSync');
+    storage.save({ hard_state: hard(1, 1, 2), entries: [] });
+    storage.save({ hard_state: hard(1, 1, 3), entries: [] });
+    expect(fsync).not.toHaveBeenCalled();
+    expect(fs.statSync(path.join(dir, LOG_FILE_NAME)).size).toBe(size);
+    storage.close();
+  });
+
+  test('the newest commit index goes out with the next record that is synced', () => {
+    const dir = freshDir();
+    const storage = Storage.open<Data>({ dir, fsync: false });
+    storage.save({ hard_state: hard(1, 1), entries: entries(1, 3, 1) });
+    storage.save({ hard_state: hard(1, 1, 3), entries: [] });
+    storage.save({ hard_state: null, entries: entries(4, 4, 1) });
+    // No close(): what a crash leaves.
+    expect(Storage.open<Data>({ dir, fsync: false }).recovered().hard_state).toEqual(hard(1, 1, 3));
+  });
+
+  test('a crash loses only the commit index not yet written, and close() writes it', () => {
+    const crashed = freshDir();
+    const storage = Storage.open<Data>({ dir: crashed, fsync: false });
+    storage.save({ hard_state: hard(1, 1, 1), entries: entries(1, 3, 1) });
+    storage.save({ hard_state: hard(1, 1, 3), entries: [] });
+    expect(Storage.open<Data>({ dir: crashed, fsync: false }).recovered()).toMatchObject({ hard_state: hard(1, 1, 1), entries: entries(1, 3, 1) });
+
+    const closed = withStorage(freshDir(), (each) => {
+      each.save({ hard_state: hard(1, 1, 1), entries: entries(1, 3, 1) });
+      each.save({ hard_state: hard(1, 1, 3), entries: [] });
+    });
+    expect(closed.recovered().hard_state).toEqual(hard(1, 1, 3));
+  });
+
+  test('a new term or vote is synced even without entries', () => {
+    const dir = freshDir();
+    const storage = Storage.open<Data>({ dir, fsync: true });
+    const fsync = jest.spyOn(fs, 'fsyncSync');
+    storage.save({ hard_state: hard(2, null), entries: [] });
+    storage.save({ hard_state: hard(2, 3), entries: [] });
+    expect(fsync).toHaveBeenCalledTimes(2);
+    storage.close();
+  });
+});
+
 describe('Storage durability calls', () => {
   test('each save() fsyncs exactly once, the log file it wrote', () => {
     const dir = freshDir();
