@@ -3,7 +3,7 @@
  * because it is the hottest path in the system (see DESIGN.md, "Where the
  * time goes"). Not part of the public API.
  *
- *   POST /internal/raft        {messages}  → 204; answers travel as messages
+ *   POST /internal/raft        {messages}  → {messages}: this node's answers to the sender
  *   POST /internal/propose     {command}   → {ok, value} | {ok: false, error}
  *   POST /internal/read_index  {}          → {ok, index} | {ok: false, error}
  */
@@ -13,7 +13,7 @@ import { DdbError } from '../utils/errors';
 import type { Logger } from '../utils/logger';
 import type { DdbNode } from './node';
 import type { Message } from './replication/replica';
-import { decodeWire, encodeWire } from './replication/wire';
+import { decodeWire, encodeMessages, encodeWire } from './replication/wire';
 import type { LogPayload } from './state-machine';
 
 /** Snapshots travel here too, so the limit is generous; anything larger is refused. */
@@ -38,7 +38,10 @@ function readBody(request: http.IncomingMessage): Promise<string> {
 }
 
 function answer(response: http.ServerResponse, status: number, body: unknown): void {
-  const text = body === undefined ? '' : encodeWire(body);
+  answerText(response, status, encodeWire(body));
+}
+
+function answerText(response: http.ServerResponse, status: number, text: string): void {
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   response.end(text);
 }
@@ -55,8 +58,7 @@ export function internalHandler(node: DdbNode, logger: Logger) {
       const body = decodeWire<{ messages?: Message<LogPayload>[]; command?: Command }>(await readBody(request));
       switch (request.url) {
         case '/internal/raft':
-          node.receive(body.messages ?? []);
-          return answer(response, 204, undefined);
+          return answerText(response, 200, encodeMessages(await node.receiveAndReply(body.messages ?? [])));
         case '/internal/propose':
           return answer(response, 200, await node.proposeLocal(body.command as Command, Date.now() + node.writeTimeoutMs()).then(
             (value) => ({ ok: true, value }),

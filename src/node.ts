@@ -79,7 +79,7 @@ export class DdbNode implements DatabaseService {
     const peerUrls = new Map([...this.urls].filter(([id]) => id !== self.id));
     const host = new URL(self.url).hostname;
     const local_address = /^[0-9.]+$/.test(host) ? host : undefined;
-    this.transport = new HttpTransport<Message<LogPayload>>(peerUrls, options.logger, local_address);
+    this.transport = new HttpTransport<Message<LogPayload>>(peerUrls, (messages) => this.receive(messages), options.logger, local_address);
   }
 
   get engine(): StateMachine['engine'] {
@@ -116,6 +116,23 @@ export class DdbNode implements DatabaseService {
     this.scheduleReady();
   }
 
+  /**
+   * A peer's request: steps its messages, and resolves with this node's answers
+   * to that peer once the next ready pass has persisted and produced them, so
+   * they travel back in the response (see transport.ts).
+   */
+  receiveAndReply(messages: Message<LogPayload>[]): Promise<Message<LogPayload>[]> {
+    const from = messages[0]?.from;
+    if (this.stopped || from === undefined || !this.urls.has(from) || from === this.id) {
+      this.receive(messages);
+      return Promise.resolve([]);
+    }
+    // Stepped first: a message that throws leaves no reply open. The ready pass
+    // runs later (setImmediate), so the reply is open before it.
+    this.receive(messages);
+    return this.transport.openReply(from);
+  }
+
   // ---- the ready loop ---------------------------------------------------
 
   private scheduleReady(): void {
@@ -139,6 +156,7 @@ export class DdbNode implements DatabaseService {
       for (const state of ready.read_states) this.readStates.get(state.request_id)?.(state.index);
       this.replica.advance();
     }
+    this.transport.closeReplies();
     this.appliedWaiters.applied(this.machine.applied_index);
     this.compactIfLong();
     const roleAfter = this.replica.status().role;

@@ -1,46 +1,56 @@
 /**
  * Peer traffic over HTTP (axios, keep-alive). Replication messages are
- * fire-and-forget: Raft tolerates loss, and answers come back as messages of
- * their own. Messages for one peer are coalesced: while `requests_in_flight_max`
- * requests to it are open, new messages queue (bounded) and leave together in
- * the next request, so a busy master sends batches, not one request per entry.
+ * fire-and-forget: Raft tolerates loss, and answers are messages of their own.
+ * Messages for one peer are coalesced: while `requests_in_flight_max` requests
+ * to it are open, new messages queue (bounded) and leave together in the next
+ * request, so a busy master sends batches, not one request per entry.
+ *
+ * Answers ride back on the request that caused them: while a peer's request is
+ * open here (openReply), messages for that peer go into its response instead of
+ * a request of their own. A slave's append responses thus cost the master no
+ * inbound HTTP request at all, only the body of a response it was reading anyway.
  */
 import http from 'node:http';
 import axios, { type AxiosInstance } from 'axios';
 import type { Command } from '../../database/commands';
 import type { ErrorBody } from '../../utils/errors';
 import type { Logger } from '../../utils/logger';
-import { encodeWire, decodeWire } from './wire';
+import { decodeWire, encodeMessages, encodeWire } from './wire';
 
 export const REQUESTS_IN_FLIGHT_MAX = 2;
 export const QUEUED_MESSAGES_MAX = 4096;
 export const MESSAGE_TIMEOUT_MS = 2000;
 
 export interface AddressedMessage {
+  type: string;
   to: number;
 }
 
 export type ForwardResult = { ok: true; value: unknown } | { ok: false; error: ErrorBody };
 export type ReadIndexResult = { ok: true; index: number } | { ok: false; error: ErrorBody };
 
-interface PeerQueue {
+interface PeerQueue<M> {
   url: string;
-  queued: AddressedMessage[];
+  queued: M[];
   in_flight: number;
+  /** Responses to this peer's open requests, waiting for the messages of the current ready pass. */
+  replies: Array<{ messages: M[]; resolve: (messages: M[]) => void }>;
 }
 
 export class HttpTransport<M extends AddressedMessage> {
   private readonly client: AxiosInstance;
   private readonly agent: http.Agent;
-  private readonly peers = new Map<number, PeerQueue>();
+  private readonly peers = new Map<number, PeerQueue<M>>();
 
   /**
    * `local_address`: the node's own IP; peer connections leave from it, so
    * that the traffic between two nodes on one machine (each on its own
    * loopback address) can be told apart and cut by a firewall in chaos tests.
    */
+  /** `deliver` takes the messages peers put in their responses. */
   constructor(
     peerUrls: Map<number, string>,
+    private readonly deliver: (messages: M[]) => void,
     private readonly logger: Logger,
     local_address?: string,
   ) {
@@ -52,32 +62,80 @@ export class HttpTransport<M extends AddressedMessage> {
       validateStatus: () => true,
       maxRedirects: 0,
     });
-    for (const [id, url] of peerUrls) this.peers.set(id, { url, queued: [], in_flight: 0 });
+    for (const [id, url] of peerUrls) this.peers.set(id, { url, queued: [], in_flight: 0, replies: [] });
   }
 
   send(messages: M[]): void {
     for (const message of messages) {
-      const peer = this.peers.get(message.to);
-      if (peer === undefined) throw new Error(`message for unknown peer ${message.to}`);
+      const peer = this.peer(message.to);
+      const reply = peer.replies[0];
+      if (reply !== undefined) reply.messages.push(message);
       // A full queue means the peer is not keeping up (or is gone): dropping is
       // safe, the master re-sends what the slave still lacks.
-      if (peer.queued.length < QUEUED_MESSAGES_MAX) peer.queued.push(message);
+      else if (peer.queued.length < QUEUED_MESSAGES_MAX) peer.queued.push(message);
     }
     for (const peer of this.peers.values()) this.flush(peer);
   }
 
-  private flush(peer: PeerQueue): void {
+  /**
+   * Holds the response to a request from `from` open: what send() addresses to
+   * it until closeReplies() is answered in that response.
+   */
+  openReply(from: number): Promise<M[]> {
+    const peer = this.peer(from);
+    return new Promise((resolve) => peer.replies.push({ messages: [], resolve }));
+  }
+
+  /** Answers every open reply with what was sent to its peer meanwhile (often nothing). */
+  closeReplies(): void {
+    for (const peer of this.peers.values()) {
+      const replies = peer.replies;
+      peer.replies = [];
+      for (const reply of replies) reply.resolve(reply.messages);
+    }
+  }
+
+  private peer(id: number): PeerQueue<M> {
+    const peer = this.peers.get(id);
+    if (peer === undefined) throw new Error(`message for unknown peer ${id}`);
+    return peer;
+  }
+
+  private flush(peer: PeerQueue<M>): void {
     if (peer.queued.length === 0 || peer.in_flight >= REQUESTS_IN_FLIGHT_MAX) return;
     const batch = peer.queued;
     peer.queued = [];
     peer.in_flight += 1;
-    this.client
-      .post(`${peer.url}/internal/raft`, encodeWire({ messages: batch }), { timeout: MESSAGE_TIMEOUT_MS })
+    this.post(`${peer.url}/internal/raft`, encodeMessages(batch))
+      .then((text) => this.deliver(decodeWire<{ messages: M[] }>(text).messages))
       .catch((error: Error) => this.logger.debug('peer unreachable', { url: peer.url, error: error.message }))
       .finally(() => {
         peer.in_flight -= 1;
         this.flush(peer);
       });
+  }
+
+  private post(url: string, body: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const request = http.request(url, {
+        method: 'POST',
+        agent: this.agent,
+        timeout: MESSAGE_TIMEOUT_MS,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      request.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          if (response.statusCode === 200) resolve(Buffer.concat(chunks).toString('utf8'));
+          else reject(new Error(`status ${response.statusCode}`));
+        });
+        response.on('error', reject);
+      });
+      request.on('timeout', () => request.destroy(new Error('timeout')));
+      request.on('error', reject);
+      request.end(body);
+    });
   }
 
   /** A slave's write, run by the master; connection errors are thrown to the caller. */
@@ -93,6 +151,7 @@ export class HttpTransport<M extends AddressedMessage> {
   }
 
   close(): void {
+    this.closeReplies();
     this.agent.destroy();
   }
 }
