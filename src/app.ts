@@ -28,11 +28,12 @@ export function createApp(service: DatabaseService, options: AppOptions): Expres
   // Every POST body is read as JSON whatever its Content-Type, so `curl -d '{...}'`
   // works without a header; a body that is not JSON is a clear 400.
   app.use(express.json({ limit: options.body_limit_bytes, type: () => true, strict: false }));
-  app.use(statusRoutes(service));
-  app.use(databaseRoutes(service));
-  app.use(tableRoutes(service));
+  // Busiest first: express tries each router's routes in turn until one matches.
   app.use(rowRoutes(service));
   app.use(queryRoutes(service));
+  app.use(tableRoutes(service));
+  app.use(databaseRoutes(service));
+  app.use(statusRoutes(service));
   app.use((request) => notFound(request));
   app.use(errorHandler(options.logger));
   return app;
