@@ -16,7 +16,7 @@ import { DeterministicFunctions } from './deterministic-functions';
 import { readScript } from './read-script';
 import { deleteRow, getRow, insertRow, searchRows, selectRows, updateRow, type Row, type Rows } from './row-commands';
 import { runScript, type ScriptEnvironment } from './script-runner';
-import { decodeSnapshot, encodeSnapshot, readSessionCounters, restoreSessionCounters, serializeConnection } from './snapshot';
+import { decodeSnapshot, encodeSnapshotParts, readSessionCounters, restoreSessionCounters, serializeConnection } from './snapshot';
 import { analyzeScript } from './sql';
 import { withSqlErrors } from './sql-errors';
 import type { TableAccess } from './table-access';
@@ -82,12 +82,17 @@ export class Engine {
   }
 
   snapshot(): Uint8Array {
+    return Buffer.concat(this.snapshotParts());
+  }
+
+  /** snapshot() as parts to write in order: a large database is not copied once more into one buffer. */
+  snapshotParts(): Uint8Array[] {
     const databases = this.catalog.all().map((entry) => ({
       name: entry.name,
       image: serializeConnection(entry.connection),
       counters: readSessionCounters(entry.connection),
     }));
-    return encodeSnapshot({ default_db: this.catalog.defaultName(), databases });
+    return encodeSnapshotParts({ default_db: this.catalog.defaultName(), databases });
   }
 
   /** Replaces all state from a snapshot() image; throws Error (and keeps the old state) if it is not one. */

@@ -44,7 +44,8 @@ interface Metadata {
   databases: MetadataDatabase[];
 }
 
-export function encodeSnapshot(contents: SnapshotContents): Buffer {
+/** The snapshot as parts to write in order, without copying the database images into one buffer. */
+export function encodeSnapshotParts(contents: SnapshotContents): Uint8Array[] {
   const metadata: Metadata = {
     format: FORMAT,
     default_db: contents.default_db,
@@ -58,7 +59,7 @@ export function encodeSnapshot(contents: SnapshotContents): Buffer {
   const json = Buffer.from(JSON.stringify(metadata), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(json.length, 0);
-  return Buffer.concat([MAGIC, length, json, ...contents.databases.map((database) => database.image)]);
+  return [MAGIC, length, json, ...contents.databases.map((database) => database.image)];
 }
 
 /** Throws Error on anything that is not a snapshot: a corrupt snapshot is a bug, not a user error. */

@@ -4,8 +4,10 @@
  * and at 50 clients, local and strong reads/s, the bare express ceiling, and
  * fail-over time (SIGKILL of the master → first acknowledged write) as the
  * median of 5 trials, with the default timings and with 50/250 ms.
- * `--memory` also inserts 1,000,000 small rows and prints each node's RSS.
+ * `--memory` also inserts 1,000,000 small rows and prints each node's memory;
+ * `--only=throughput,failover,memory` runs just those sections.
  */
+import fs from 'node:fs';
 import { TestCluster } from '../test/support/cluster';
 import { pollUntil } from '../test/support/poll';
 import { formatResult, load, startBareExpress } from './bench-support';
@@ -82,8 +84,10 @@ async function failover(): Promise<void> {
   }
 }
 
+/** 1,000,000 small rows through the master (50 clients), then each node's resident memory. */
 async function memory(): Promise<void> {
   const ROWS = 1_000_000;
+  const TIME_LIMIT_S = 40 * 60;
   const cluster = await TestCluster.create({ size: 3, heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300 });
   try {
     cluster.startAll();
@@ -91,31 +95,33 @@ async function memory(): Promise<void> {
     const url = cluster.url(master);
     await cluster.client.post(`${url}/create_table`, { table_name: 'm', columns: ['v'] });
     let sequence = 0;
-    const started = Date.now();
-    while (sequence < ROWS) {
-      const batch = Array.from({ length: 200 }, () => {
-        sequence += 1;
-        return cluster.client.post(`${url}/insert`, { table_name: 'm', row_id: `r${sequence}`, data: { v: sequence } });
-      });
-      await Promise.all(batch);
-    }
-    await cluster.waitForConvergence(cluster.ids(), 120_000);
-    print(`${ROWS} inserts in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const body = () => ({ table_name: 'm', row_id: `r${(sequence += 1)}`, data: { v: sequence } });
+    const result = await load({ name: `${ROWS} inserts via master, 50 clients`, url: `${url}/insert`, method: 'POST', body, connections: 50, amount: ROWS, duration_s: TIME_LIMIT_S });
+    print(`${formatResult(result)}  (${result.requests} answered)`);
+    await cluster.waitForConvergence(cluster.ids(), 300_000);
     for (const id of cluster.ids()) {
-      const pid = cluster.processes.get(id)?.pid;
-      const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
-      print(`node ${id}: ${status.split('\n').filter((line) => /^(VmRSS|VmHWM)/.test(line)).join('  ').replace(/\s+/g, ' ')}`);
+      const status = fs.readFileSync(`/proc/${cluster.processes.get(id)?.pid}/status`, 'utf8');
+      const field = (name: string) => Math.round(Number(/(\d+) kB/.exec(status.split('\n').find((line) => line.startsWith(name)) ?? '')?.[1]) / 1024);
+      print(`node ${id}${id === master ? ' (master)' : ''}: resident ${field('VmRSS:')} MB, peak ${field('VmHWM:')} MB`);
     }
   } finally {
     await cluster.destroy();
   }
 }
 
+/** `--only throughput,failover,memory` picks sections; by default throughput and failover, plus memory with `--memory`. */
+function sections(): string[] {
+  const only = process.argv.find((argument) => argument.startsWith('--only='));
+  if (only !== undefined) return only.slice('--only='.length).split(',');
+  return ['throughput', 'failover', ...(process.argv.includes('--memory') ? ['memory'] : [])];
+}
+
 async function main(): Promise<void> {
   process.env.DDB_TEST_LOG_LEVEL = 'warn';
-  await throughput();
-  await failover();
-  if (process.argv.includes('--memory')) await memory();
+  const chosen = sections();
+  if (chosen.includes('throughput')) await throughput();
+  if (chosen.includes('failover')) await failover();
+  if (chosen.includes('memory')) await memory();
 }
 
 main().catch((error) => {

@@ -8,6 +8,8 @@ import axios from 'axios';
 
 export interface BenchResult {
   name: string;
+  /** Answered requests, of any status. */
+  requests: number;
   requests_per_s: number;
   p50_ms: number;
   p99_ms: number;
@@ -23,19 +25,33 @@ export interface LoadOptions {
   method?: 'GET' | 'POST';
   /** Builds each request's JSON body (called once per request). */
   body?: () => unknown;
+  /** Stop after this many requests instead of after duration_s, which then only bounds the run. */
+  amount?: number;
 }
 
 export async function load(options: LoadOptions): Promise<BenchResult> {
-  const result = await autocannon({
-    url: options.url,
-    connections: options.connections,
-    duration: options.duration_s,
-    method: options.method ?? 'GET',
-    headers: { 'content-type': 'application/json' },
-    requests: options.body === undefined ? undefined : [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(options.body?.()) }) }],
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        // With `amount`, autocannon ignores duration: the timer below bounds the run instead.
+        ...(options.amount === undefined ? { duration: options.duration_s } : { amount: options.amount }),
+        method: options.method ?? 'GET',
+        headers: { 'content-type': 'application/json' },
+        requests: options.body === undefined ? undefined : [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(options.body?.()) }) }],
+      },
+      (error, finished) => {
+        clearTimeout(bound);
+        if (error !== null && error !== undefined) reject(error);
+        else resolve(finished);
+      },
+    );
+    const bound = setTimeout(() => instance.stop(), options.duration_s * 1000 + 1000);
   });
   return {
     name: options.name,
+    requests: result.requests.total,
     requests_per_s: Math.round(result.requests.average),
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,

@@ -38,6 +38,13 @@ const INFLIGHT_APPENDS_MAX = 4;
 const PROPOSALS_PENDING_MAX = 20_000;
 const READ_REQUESTS_MAX = 10_000;
 
+/**
+ * What the replica holds in place of a snapshot image. The image (the whole
+ * database) stays in storage, not in memory twice; the node loads it only to
+ * send it to a slave that needs it (withSnapshotImages).
+ */
+const IMAGE_IN_STORAGE = new Uint8Array(0);
+
 export class DdbNode implements DatabaseService {
   readonly timing: Timing;
   private readonly machine = new StateMachine();
@@ -60,8 +67,10 @@ export class DdbNode implements DatabaseService {
     this.timing = timingFor(config);
     for (const node of config.nodes) this.urls.set(node.id, node.url.replace(/\/$/, ''));
     this.storage = openStorage<LogPayload>(options.data_dir);
-    const restored = this.storage.recovered();
-    if (restored.snapshot !== null) this.restoreSnapshot(restored.snapshot);
+    const recovered = this.storage.recovered();
+    if (recovered.snapshot !== null) this.restoreSnapshot(recovered.snapshot);
+    const restored = { ...recovered, snapshot: recovered.snapshot && { meta: recovered.snapshot.meta, data: IMAGE_IN_STORAGE } };
+    this.storage.releaseRecovered();
     this.replica = new Replica<LogPayload>(
       {
         id: self.id,
@@ -151,7 +160,7 @@ export class DdbNode implements DatabaseService {
       if (ready.hard_state !== null || ready.entries.length > 0) {
         this.storage.save({ hard_state: ready.hard_state, entries: ready.entries });
       }
-      if (ready.messages.length > 0) this.transport.send(ready.messages);
+      if (ready.messages.length > 0) this.transport.send(this.withSnapshotImages(ready.messages));
       for (const entry of ready.committed) this.applyEntry(entry);
       for (const state of ready.read_states) this.readStates.get(state.request_id)?.(state.index);
       this.replica.advance();
@@ -162,6 +171,18 @@ export class DdbNode implements DatabaseService {
     const roleAfter = this.replica.status().role;
     if (roleAfter !== roleBefore) this.options.logger.info(`role ${roleBefore} → ${roleAfter}`, this.roleDetails());
     this.progress.notify();
+  }
+
+  private withSnapshotImages(messages: Message<LogPayload>[]): Message<LogPayload>[] {
+    let loaded: Snapshot | null = null;
+    return messages.map((message) => {
+      if (message.type !== 'install_snapshot' || message.snapshot.data !== IMAGE_IN_STORAGE) return message;
+      loaded ??= this.storage.loadSnapshot();
+      if (loaded?.meta.last_index !== message.snapshot.meta.last_index) {
+        throw new Error(`storage holds the snapshot at ${String(loaded?.meta.last_index)}, the replica sends ${message.snapshot.meta.last_index}`);
+      }
+      return { ...message, snapshot: loaded };
+    });
   }
 
   private roleDetails(): Record<string, unknown> {
@@ -194,9 +215,9 @@ export class DdbNode implements DatabaseService {
     const applied = this.machine.applied_index;
     if (status.last_index - status.first_index + 1 <= this.options.config.log_entries_max) return;
     if (applied < status.first_index) return;
-    const snapshot: Snapshot = { meta: { last_index: applied, last_term: this.lastAppliedTerm }, data: this.machine.snapshot() };
-    this.storage.saveSnapshot(snapshot);
-    this.replica.compact(applied, snapshot.data);
+    // In parts: the database images go to disk without being copied into one buffer.
+    this.storage.saveSnapshot({ meta: { last_index: applied, last_term: this.lastAppliedTerm }, data: this.machine.snapshotParts() });
+    this.replica.compact(applied, IMAGE_IN_STORAGE);
     this.options.logger.debug('compacted the log', { last_index: applied });
   }
 

@@ -49,10 +49,15 @@ export class StateMachine {
   }
 
   snapshot(): Uint8Array {
+    return Buffer.concat(this.snapshotParts());
+  }
+
+  /** snapshot() as parts to write in order, so the database images are not copied again. */
+  snapshotParts(): Uint8Array[] {
     const header = Buffer.from(JSON.stringify({ applied_index: this.appliedIndex, state_hash: this.stateHash }));
     const length = Buffer.alloc(HEADER_LENGTH_BYTES);
     length.writeUInt32BE(header.length);
-    return Buffer.concat([length, header, this.engine.snapshot()]);
+    return [length, header, ...this.engine.snapshotParts()];
   }
 
   restore(image: Uint8Array): void {

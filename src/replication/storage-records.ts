@@ -163,10 +163,20 @@ export function entriesKeptBySnapshot<T>(entries: Entry<T>[], meta: SnapshotMeta
 export const SNAPSHOT_IMAGE_FORMAT = 1;
 
 /** The pieces of a snapshot file, in write order; the image is not copied. */
-export function encodeSnapshotFile(snapshot: Snapshot): Uint8Array[] {
+export function encodeSnapshotFile(snapshot: SnapshotToSave): Uint8Array[] {
   const meta = { last_index: snapshot.meta.last_index, last_term: snapshot.meta.last_term };
   const metaFrame = encodeJsonFrame(JSON.stringify(meta));
-  return [metaFrame, ...encodeFrameParts([Uint8Array.of(SNAPSHOT_IMAGE_FORMAT), snapshot.data])];
+  return [metaFrame, ...encodeFrameParts([Uint8Array.of(SNAPSHOT_IMAGE_FORMAT), ...imageParts(snapshot.data)])];
+}
+
+/** A snapshot on its way to disk: the image may come in parts, written in order as one image. */
+export interface SnapshotToSave {
+  meta: SnapshotMeta;
+  data: Uint8Array | readonly Uint8Array[];
+}
+
+export function imageParts(data: SnapshotToSave['data']): readonly Uint8Array[] {
+  return data instanceof Uint8Array ? [data] : data;
 }
 
 /** A snapshot file is renamed into place only once complete, so any damage throws. */

@@ -38,10 +38,12 @@ import {
   encodeLogRecord,
   encodeSnapshotFile,
   entriesKeptBySnapshot,
+  imageParts,
   isEntry,
   isHardState,
   replayLog,
   type ReplayedLog,
+  type SnapshotToSave,
 } from './storage-records';
 import { readFileIfExists, removeTemporary, replaceFileDurably, truncateDurably, writeAll } from './storage-files';
 
@@ -70,8 +72,12 @@ export interface StorageBatch<T> {
 /** What the node needs from storage; Storage and InMemoryStorage both provide it. */
 export interface LogStorage<T> {
   recovered(): Recovered<T>;
+  /** Drops the recovered snapshot image once the node has restored it: it can be large. */
+  releaseRecovered(): void;
   save(batch: StorageBatch<T>): void;
-  saveSnapshot(snapshot: Snapshot): void;
+  saveSnapshot(snapshot: SnapshotToSave): void;
+  /** The latest snapshot saved or recovered, image included; null if there is none. */
+  loadSnapshot(): Snapshot | null;
   close(): void;
 }
 
@@ -102,7 +108,7 @@ export class Storage<T> implements LogStorage<T> {
 
   private constructor(
     private readonly options: StorageOptions,
-    private readonly state: Recovered<T>,
+    private state: Recovered<T>,
   ) {
     this.paths = storagePaths(options.dir);
     this.hardState = state.hard_state;
@@ -137,6 +143,17 @@ export class Storage<T> implements LogStorage<T> {
     return this.state;
   }
 
+  releaseRecovered(): void {
+    this.state = { ...this.state, snapshot: null, entries: [] };
+  }
+
+  /** Reads the snapshot file: the image is kept on disk, not in memory, between the rare times a slave needs it. */
+  loadSnapshot(): Snapshot | null {
+    this.usableFd();
+    const bytes = readFileIfExists(this.paths.snapshot);
+    return bytes === null ? null : decodeSnapshotFile(bytes, this.paths.snapshot);
+  }
+
   /**
    * Durably records a batch: optional new hard state, then entries. If
    * entries[0].index is at or below the last stored index, the stored suffix from
@@ -166,7 +183,7 @@ export class Storage<T> implements LogStorage<T> {
    * the entries the snapshot leaves (entriesKeptBySnapshot: those after it if the
    * log agrees with it at its last index, none otherwise).
    */
-  saveSnapshot(snapshot: Snapshot): void {
+  saveSnapshot(snapshot: SnapshotToSave): void {
     this.usableFd();
     const meta = { last_index: snapshot.meta.last_index, last_term: snapshot.meta.last_term };
     this.assertSnapshotFollows(meta, snapshot.data);
@@ -259,7 +276,7 @@ export class Storage<T> implements LogStorage<T> {
     if (!Number.isSafeInteger(meta.last_index) || !Number.isSafeInteger(meta.last_term) || meta.last_term < 0) {
       throw new Error(`snapshot meta is malformed: ${JSON.stringify(meta)}`);
     }
-    if (!(data instanceof Uint8Array)) throw new Error('snapshot data must be a Uint8Array');
+    if (!imageParts(data as SnapshotToSave['data']).every((part) => part instanceof Uint8Array)) throw new Error('snapshot data must be a Uint8Array or parts of one');
     if (meta.last_index < current.last_index) {
       throw new Error(`snapshot at index ${meta.last_index} is older than the stored one at ${current.last_index}`);
     }
@@ -296,11 +313,14 @@ function recoverLog<T>(logPath: string, snapshotExists: boolean, fsync: boolean)
 }
 
 /**
- * Storage for `--in-memory` nodes: keeps nothing, so a restarted node comes back
- * empty (documented). A separate class rather than a Storage option so Storage
- * has no "is anything durable?" branches.
+ * Storage for `--in-memory` nodes: nothing survives the process, so a restarted
+ * node comes back empty (documented). It holds the latest snapshot in memory
+ * for slaves that need it. A separate class rather than a Storage option so
+ * Storage has no "is anything durable?" branches.
  */
 export class InMemoryStorage<T> implements LogStorage<T> {
+  private snapshot: Snapshot | null = null;
+
   static open<T>(): InMemoryStorage<T> {
     return new InMemoryStorage<T>();
   }
@@ -309,9 +329,18 @@ export class InMemoryStorage<T> implements LogStorage<T> {
     return { hard_state: { ...INITIAL_HARD_STATE }, snapshot: null, entries: [], torn_bytes: 0 };
   }
 
+  releaseRecovered(): void {}
+
   save(_batch: StorageBatch<T>): void {}
 
-  saveSnapshot(_snapshot: Snapshot): void {}
+  saveSnapshot(snapshot: SnapshotToSave): void {
+    const data = snapshot.data instanceof Uint8Array ? snapshot.data : Buffer.concat(snapshot.data);
+    this.snapshot = { meta: { ...snapshot.meta }, data };
+  }
+
+  loadSnapshot(): Snapshot | null {
+    return this.snapshot;
+  }
 
   close(): void {}
 }

@@ -287,6 +287,33 @@ describe('Storage refuses what Raft never does, before writing anything', () => 
   });
 });
 
+describe('Storage hands snapshot images out from disk', () => {
+  test('loadSnapshot reads the latest snapshot, saved or recovered', () => {
+    const dir = freshDir();
+    const reopened = withStorage(dir, (storage) => {
+      expect(storage.loadSnapshot()).toBeNull();
+      storage.save({ hard_state: hard(1, 1, 4), entries: entries(1, 4, 1) });
+      storage.saveSnapshot(snapshotAt(3, 1));
+      expect(storage.loadSnapshot()).toEqual(snapshotAt(3, 1));
+    });
+    expect(reopened.loadSnapshot()).toEqual(snapshotAt(3, 1));
+    reopened.close();
+  });
+
+  test('releaseRecovered drops the recovered image and entries, not the files', () => {
+    const dir = freshDir();
+    const reopened = withStorage(dir, (storage) => {
+      storage.save({ hard_state: hard(1, 1, 4), entries: entries(1, 4, 1) });
+      storage.saveSnapshot(snapshotAt(3, 1));
+    });
+    expect(reopened.recovered().snapshot).toEqual(snapshotAt(3, 1));
+    reopened.releaseRecovered();
+    expect(reopened.recovered()).toMatchObject({ hard_state: hard(1, 1, 4), snapshot: null, entries: [] });
+    expect(reopened.loadSnapshot()).toEqual(snapshotAt(3, 1));
+    reopened.close();
+  });
+});
+
 describe('Storage keeps a new commit index alone off the disk', () => {
   test('a save that only advances the commit index writes and fsyncs nothing', () => {
     const dir = freshDir();
@@ -399,12 +426,14 @@ describe('Storage durability calls', () => {
 });
 
 describe('InMemoryStorage and openStorage', () => {
-  test('in-memory storage keeps nothing and touches no file', () => {
+  test('in-memory storage recovers nothing, touches no file, and holds only its latest snapshot', () => {
     const write = jest.spyOn(fs, 'writeSync');
     const storage = InMemoryStorage.open<Data>();
+    expect(storage.loadSnapshot()).toBeNull();
     storage.save({ hard_state: hard(5, 1), entries: entries(1, 3, 5) });
     storage.saveSnapshot(snapshotAt(2, 5));
     expect(storage.recovered()).toEqual({ hard_state: hard(0, null), snapshot: null, entries: [], torn_bytes: 0 });
+    expect(storage.loadSnapshot()).toEqual(snapshotAt(2, 5));
     storage.close();
     expect(write).not.toHaveBeenCalled();
   });
