@@ -43,11 +43,11 @@ export class HttpTransport<M extends AddressedMessage> {
   private readonly peers = new Map<number, PeerQueue<M>>();
 
   /**
+   * `deliver` takes the messages peers put in their responses.
    * `local_address`: the node's own IP; peer connections leave from it, so
    * that the traffic between two nodes on one machine (each on its own
    * loopback address) can be told apart and cut by a firewall in chaos tests.
    */
-  /** `deliver` takes the messages peers put in their responses. */
   constructor(
     peerUrls: Map<number, string>,
     private readonly deliver: (messages: M[]) => void,
