@@ -1,5 +1,6 @@
 /** config.json validation and the CLI arguments: errors name what is wrong. */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseCliArgs, UsageError } from '../../src/cli-args';
 import { timingFor } from '../../src/timing';
@@ -37,9 +38,14 @@ describe('parseConfig', () => {
   });
 
   it('says which file is not JSON', () => {
-    const file = path.join(fs.mkdtempSync('/tmp/ddb-config-'), 'config.json');
-    fs.writeFileSync(file, '{ nodes: ');
-    expect(() => loadConfig(file)).toThrow(new RegExp(`${file} is not valid JSON`));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddb-config-'));
+    const file = path.join(dir, 'config.json');
+    try {
+      fs.writeFileSync(file, '{ nodes: ');
+      expect(() => loadConfig(file)).toThrow(new RegExp(`${file} is not valid JSON`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds a node by port, and names the known ports otherwise', () => {
