@@ -131,14 +131,12 @@ export class DdbNode implements DatabaseService {
    * they travel back in the response (see transport.ts).
    */
   receiveAndReply(messages: Message<LogPayload>[]): Promise<Message<LogPayload>[]> {
-    const from = messages[0]?.from;
-    if (this.stopped || from === undefined || !this.urls.has(from) || from === this.id) {
-      this.receive(messages);
-      return Promise.resolve([]);
-    }
-    // Stepped first: a message that throws leaves no reply open. The ready pass
-    // runs later (setImmediate), so the reply is open before it.
+    // Stepped first: the replica throws on a message from an unknown node, and
+    // then no reply is left open. The ready pass runs later (setImmediate), so
+    // the reply is open before it.
     this.receive(messages);
+    const from = messages[0]?.from;
+    if (this.stopped || from === undefined) return Promise.resolve([]);
     return this.transport.openReply(from);
   }
 
