@@ -4,40 +4,20 @@
  * a crash at each step of saveSnapshot.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Entry, HardState, Snapshot } from '../../src/replication/messages';
+import type { Entry, Snapshot } from '../../src/replication/messages';
+import { hard, snapshotAt, useTempDirs } from '../support/storage';
 import { LOG_FILE_NAME, SNAPSHOT_FILE_NAME, Storage, type Recovered } from '../../src/replication/storage';
 import { encodeJsonFrame } from '../../src/replication/storage-frames';
 
 type Data = string | null;
 
-let dirs: string[] = [];
-
-function freshDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddb-storage-recovery-'));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(() => {
-  jest.restoreAllMocks();
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  dirs = [];
-});
+const freshDir = useTempDirs('ddb-storage-recovery-');
 
 function entries(from: number, to: number, term: number, tag = 'e'): Entry<Data>[] {
   const result: Entry<Data>[] = [];
   for (let index = from; index <= to; index += 1) result.push({ index, term, data: `${tag}${index}` });
   return result;
-}
-
-function hard(term: number, vote: number | null, commit = 0): HardState {
-  return { term, vote, commit };
-}
-
-function snapshotAt(last_index: number, last_term: number): Snapshot {
-  return { meta: { last_index, last_term }, data: new TextEncoder().encode(`image@${last_index}`) };
 }
 
 function open(dir: string): Storage<Data> {

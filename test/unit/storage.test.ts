@@ -3,9 +3,9 @@
  * reopens in a fresh temporary directory, and checks what recovery gives back.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Entry, HardState, Snapshot } from '../../src/replication/messages';
+import type { Entry } from '../../src/replication/messages';
+import { hard, snapshotAt, useTempDirs } from '../support/storage';
 import {
   InMemoryStorage,
   LOG_FILE_NAME,
@@ -17,32 +17,12 @@ import {
 
 type Data = { op: string; n?: number } | string | null;
 
-let dirs: string[] = [];
-
-function freshDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddb-storage-'));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(() => {
-  jest.restoreAllMocks();
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  dirs = [];
-});
+const freshDir = useTempDirs('ddb-storage-');
 
 function entries(from: number, to: number, term: number, tag = 'x'): Entry<Data>[] {
   const result: Entry<Data>[] = [];
   for (let index = from; index <= to; index += 1) result.push({ index, term, data: { op: tag, n: index } });
   return result;
-}
-
-function hard(term: number, vote: number | null, commit = 0): HardState {
-  return { term, vote, commit };
-}
-
-function snapshotAt(last_index: number, last_term: number, text = `image@${last_index}`): Snapshot {
-  return { meta: { last_index, last_term }, data: new TextEncoder().encode(text) };
 }
 
 /** Opens (fsync off for speed, except where fsync is the point), runs, closes, reopens. */
