@@ -19,7 +19,7 @@ import { Replica, type Message } from './replication/replica';
 import { openStorage, type LogStorage } from './replication/storage';
 import { HttpTransport } from './replication/transport';
 import { StateMachine, type LogPayload } from './state-machine';
-import { timingFor, type Timing } from './timing';
+import { TickClock, timingFor, type Timing } from './timing';
 import { AppliedIndexWaiters, ProposalWaiters, noMaster } from './waiters';
 import { buildStatus } from './status';
 import { Progress } from './progress';
@@ -59,6 +59,7 @@ export class DdbNode implements DatabaseService {
   private ticker: NodeJS.Timeout | null = null;
   private readyScheduled = false;
   private lastAppliedTerm = 0;
+  private loggedRole = 'slave';
   private readCounter = 0;
   private stopped = false;
 
@@ -100,8 +101,14 @@ export class DdbNode implements DatabaseService {
   }
 
   start(): void {
+    // A stall's worth of ticks, bounded: at least a fail-over timeout, so a stalled
+    // node's monitor and check-quorum expire at once, and never thousands of ticks.
+    const max_ticks = this.timing.failover_timeout_ticks * this.options.config.nodes.length;
+    const clock = new TickClock(this.timing.tick_ms, max_ticks, performance.now());
     this.ticker = setInterval(() => {
-      this.replica.tick();
+      const ticks = clock.due(performance.now());
+      if (ticks === 0) return;
+      for (let tick = 0; tick < ticks; tick += 1) this.replica.tick();
       this.scheduleReady();
     }, this.timing.tick_ms);
     this.scheduleReady();
@@ -151,7 +158,6 @@ export class DdbNode implements DatabaseService {
   private processReady(): void {
     this.readyScheduled = false;
     if (this.stopped) return;
-    const roleBefore = this.replica.status().role;
     while (this.replica.hasReady()) {
       const ready = this.replica.ready();
       if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
@@ -166,8 +172,7 @@ export class DdbNode implements DatabaseService {
     this.transport.closeReplies();
     this.appliedWaiters.applied(this.machine.applied_index);
     this.compactIfLong();
-    const roleAfter = this.replica.status().role;
-    if (roleAfter !== roleBefore) this.options.logger.info(`role ${roleBefore} → ${roleAfter}`, this.roleDetails());
+    this.logRoleChange();
     this.progress.notify();
   }
 
@@ -183,9 +188,13 @@ export class DdbNode implements DatabaseService {
     });
   }
 
-  private roleDetails(): Record<string, unknown> {
+  /** Compared with the role last logged, not the role at the start of the pass: ticks change roles too. */
+  private logRoleChange(): void {
     const status = this.replica.status();
-    return { term: status.term, master_id: status.master_id, commit_index: status.commit_index };
+    if (status.role === this.loggedRole) return;
+    const details = { term: status.term, master_id: status.master_id, commit_index: status.commit_index };
+    this.options.logger.info(`role ${this.loggedRole} → ${status.role}`, details);
+    this.loggedRole = status.role;
   }
 
   private applyEntry(entry: Entry<LogPayload>): void {
