@@ -1,7 +1,8 @@
 /**
  * Real processes on loopback: the first master is node 1; SIGKILL of the master
- * under concurrent writes promotes the lowest-id live slave and loses no
- * acknowledged write; the old master rejoins as a slave and catches up.
+ * under concurrent writes loses no acknowledged write; with equal logs each
+ * fail-over promotes the lowest-id live slave; the old master rejoins as a
+ * slave and catches up.
  */
 import { TestCluster } from '../support/cluster';
 import { pollUntil } from '../support/poll';
@@ -19,7 +20,7 @@ async function createTable(cluster: TestCluster, master: number): Promise<void> 
   expect(response.status).toBe(201);
 }
 
-it('3 nodes: SIGKILL the master under writes, node 2 takes over, node 1 rejoins and catches up', async () => {
+it('3 nodes: SIGKILL the master under writes, a slave takes over, node 1 rejoins and catches up', async () => {
   cluster = await TestCluster.create({ size: 3 });
   cluster.startAll();
   expect(await cluster.waitForMaster()).toBe(1);
@@ -32,7 +33,11 @@ it('3 nodes: SIGKILL the master under writes, node 2 takes over, node 1 rejoins 
 
   await cluster.signal(1, 'SIGKILL');
   live = [2, 3];
-  expect(await cluster.waitForMaster([2, 3])).toBe(2);
+  // Node 2 takes over unless its log is behind node 3's (DESIGN.md): under
+  // concurrent writes node 3 may hold entries that had not reached node 2, and
+  // then only node 3 can win a majority. The simulator checks that rule against
+  // the logs themselves; the 5-node test below checks the order with equal logs.
+  const newMaster = await cluster.waitForMaster([2, 3]);
   const acknowledgedAtKill = log.acknowledged.size;
   await pollUntil(() => log.acknowledged.size >= acknowledgedAtKill + 100, { timeout_ms: 20_000, what: 'writes after fail-over' });
   await stop();
@@ -43,7 +48,8 @@ it('3 nodes: SIGKILL the master under writes, node 2 takes over, node 1 rejoins 
   cluster.start(1);
   const statuses = await cluster.waitForConvergence([1, 2, 3]);
   expect(statuses.find((status) => status.id === 1)?.role).toBe('slave');
-  expect(await cluster.waitForMaster()).toBe(2);
+  // The old master rejoined without disrupting the new one (pre-vote).
+  expect(await cluster.waitForMaster()).toBe(newMaster);
   expect(missing(log.acknowledged, await rowIdsOn(cluster, 1, 'items'))).toEqual([]);
 });
 
@@ -57,10 +63,14 @@ it('5 nodes: each fail-over promotes the lowest-id live slave', async () => {
     expect(response.status).toBe(201);
   };
   await write(5, 'before');
+  // Equal logs on every slave, so the order alone decides: an acknowledged write
+  // is on a majority, not yet on all, and a slave without it could not win.
+  await cluster.waitForConvergence([1, 2, 3, 4, 5]);
 
   await cluster.signal(1, 'SIGKILL');
   expect(await cluster.waitForMaster([2, 3, 4, 5])).toBe(2);
   await write(4, 'after-first');
+  await cluster.waitForConvergence([2, 3, 4, 5]);
 
   await cluster.signal(2, 'SIGKILL');
   expect(await cluster.waitForMaster([3, 4, 5])).toBe(3);

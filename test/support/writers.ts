@@ -15,7 +15,7 @@ export function newWriteLog(): WriteLog {
   return { acknowledged: new Set(), indeterminate: new Set(), refused: 0 };
 }
 
-/** Runs `clients` loops inserting into `table` through the given nodes until `stop()` is called. */
+/** Runs `clients` loops inserting into `table` through the given nodes until `stop()` is called, or the cluster is destroyed. */
 export function startWriters(cluster: TestCluster, options: { table: string; clients: number; node_ids: () => number[]; log: WriteLog }) {
   let running = true;
   let sequence = 0;
@@ -41,10 +41,12 @@ export function startWriters(cluster: TestCluster, options: { table: string; cli
       }
     }
   });
-  return async () => {
+  const stop = async () => {
     running = false;
     await Promise.all(loops);
   };
+  cluster.atDestroy(stop);
+  return stop;
 }
 
 export async function rowIdsOn(cluster: TestCluster, id: number, table: string): Promise<Set<string>> {
