@@ -1,13 +1,12 @@
 /** POST /init_database: create a database (master only) and make it the default. */
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { DatabaseService } from './service';
 import { initDatabaseSchema, type InitDatabaseBody } from './schemas';
 import { validateBody } from './validate';
 
 interface InitDatabaseResult { db_name: string; created: boolean }
 
-export function databaseRoutes(service: DatabaseService): Router {
-  const router = Router();
+export function databaseRoutes(router: IRouter, service: DatabaseService): void {
   router.post('/init_database', validateBody(initDatabaseSchema), async (_request, response) => {
     const body = response.locals.body as InitDatabaseBody;
     // user, password and host come from seed 003's MySQL-shaped clients; ddb has
@@ -15,5 +14,4 @@ export function databaseRoutes(service: DatabaseService): Router {
     const result = (await service.writeAsMaster({ type: 'init_database', db_name: body.db_name })) as InitDatabaseResult;
     response.status(result.created ? 201 : 200).json(result);
   });
-  return router;
 }

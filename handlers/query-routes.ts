@@ -3,14 +3,13 @@
  * read; a write goes through the log; a script that changes the schema (or a
  * database) is privileged and runs on the master only.
  */
-import { Router, type Request, type Response } from 'express';
+import type { IRouter, Request, Response } from 'express';
 import { classifyScript } from '../database/sql';
 import type { DatabaseService } from './service';
 import { chosenDatabase, queryBodySchema, readQuerySchema, type QueryBody, type ReadQuery } from './schemas';
 import { validateBody, validateQuery } from './validate';
 
-export function queryRoutes(service: DatabaseService): Router {
-  const router = Router();
+export function queryRoutes(router: IRouter, service: DatabaseService): void {
 
   async function runScript(_request: Request, response: Response): Promise<void> {
     const body = response.locals.body as QueryBody;
@@ -30,5 +29,4 @@ export function queryRoutes(service: DatabaseService): Router {
   const checks = [validateQuery(readQuerySchema), validateBody(queryBodySchema)];
   router.post('/query', ...checks, runScript);
   router.post('/', ...checks, runScript);
-  return router;
 }

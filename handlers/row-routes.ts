@@ -3,7 +3,7 @@
  * node and committed through the master; reads (/select, /search) are served
  * from this node's applied state, or after a read barrier for `strong`.
  */
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { DatabaseService } from './service';
 import {
   chosenDatabase,
@@ -23,8 +23,7 @@ import {
 } from './schemas';
 import { validateBody, validateQuery } from './validate';
 
-export function rowRoutes(service: DatabaseService): Router {
-  const router = Router();
+export function rowRoutes(router: IRouter, service: DatabaseService): void {
   const checkWriteQuery = validateQuery(writeQuerySchema);
   const databaseOf = (body: { db_name?: string }, query: unknown) => chosenDatabase(body.db_name, query as WriteQuery);
 
@@ -74,5 +73,4 @@ export function rowRoutes(service: DatabaseService): Router {
     await service.readBarrier(query.consistency ?? 'local');
     response.status(200).json(service.engine.search(query.db ?? null, query.table, query.column, query.value));
   });
-  return router;
 }

@@ -1,9 +1,8 @@
 /** GET /status (the node's view of the cluster) and GET /health (liveness). */
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { DatabaseService } from './service';
 
-export function statusRoutes(service: DatabaseService): Router {
-  const router = Router();
+export function statusRoutes(router: IRouter, service: DatabaseService): void {
   router.get('/status', (_request, response) => {
     response.status(200).json(service.status());
   });
@@ -11,5 +10,4 @@ export function statusRoutes(service: DatabaseService): Router {
     const status = service.status();
     response.status(200).json({ ok: true, id: status.id, role: status.role, term: status.term });
   });
-  return router;
 }

@@ -1,5 +1,5 @@
 /** POST /create_table and /delete_table: schema changes, executed by the master only. */
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { DatabaseService } from './service';
 import {
   chosenDatabase,
@@ -12,8 +12,7 @@ import {
 } from './schemas';
 import { validateBody, validateQuery } from './validate';
 
-export function tableRoutes(service: DatabaseService): Router {
-  const router = Router();
+export function tableRoutes(router: IRouter, service: DatabaseService): void {
   const checkQuery = validateQuery(writeQuerySchema);
 
   router.post('/create_table', checkQuery, validateBody(createTableSchema), async (_request, response) => {
@@ -36,5 +35,4 @@ export function tableRoutes(service: DatabaseService): Router {
     });
     response.status(200).json(result);
   });
-  return router;
 }

@@ -6,6 +6,7 @@
 import express, { type Express } from 'express';
 import { databaseRoutes } from '../handlers/database-routes';
 import { errorHandler, notFound } from '../handlers/errors';
+import { jsonBody } from '../handlers/json-body';
 import { queryRoutes } from '../handlers/query-routes';
 import { requestLog } from '../handlers/request-log';
 import { rowRoutes } from '../handlers/row-routes';
@@ -25,15 +26,13 @@ export function createApp(service: DatabaseService, options: AppOptions): Expres
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(requestLog(options.logger));
-  // Every POST body is read as JSON whatever its Content-Type, so `curl -d '{...}'`
-  // works without a header; a body that is not JSON is a clear 400.
-  app.use(express.json({ limit: options.body_limit_bytes, type: () => true, strict: false }));
-  // Busiest first: express tries each router's routes in turn until one matches.
-  app.use(rowRoutes(service));
-  app.use(queryRoutes(service));
-  app.use(tableRoutes(service));
-  app.use(databaseRoutes(service));
-  app.use(statusRoutes(service));
+  app.use(jsonBody(options.body_limit_bytes));
+  // Every route on the app's own router, busiest first: express tries them in turn.
+  rowRoutes(app, service);
+  queryRoutes(app, service);
+  tableRoutes(app, service);
+  databaseRoutes(app, service);
+  statusRoutes(app, service);
   app.use((request) => notFound(request));
   app.use(errorHandler(options.logger));
   return app;
