@@ -2,8 +2,8 @@
  * The I/O shell around the pure replica: it owns the timers, the disk, the
  * network and the engine, and runs the replica's ready loop:
  *
- *   tick / message / proposal → replica → ready() → persist (one fsync)
- *     → send messages → apply committed entries → answer waiting clients → advance()
+ *   tick / message / proposal → replica → ready() → write (a master's appends leave now)
+ *     → fsync → send messages → apply committed entries → answer waiting clients → advance()
  *
  * It is the only place where milliseconds become ticks and outbox messages
  * become HTTP requests.
@@ -14,7 +14,8 @@ import type { DatabaseService, NodeStatus } from '../handlers/service';
 import type { ClusterConfig, NodeConfig } from '../utils/config';
 import { DdbError, errorFromBody } from '../utils/errors';
 import type { Logger } from '../utils/logger';
-import type { Entry, Snapshot } from './replication/messages';
+import type { Entry, HardState, Snapshot } from './replication/messages';
+import { splitAtSync } from './replication/hard-state';
 import { Replica, type Message } from './replication/replica';
 import { openStorage, type LogStorage } from './replication/storage';
 import { HttpTransport } from './replication/transport';
@@ -58,6 +59,9 @@ export class DdbNode implements DatabaseService {
   private readonly urls = new Map<number, string>();
   private ticker: NodeJS.Timeout | null = null;
   private readyScheduled = false;
+  private readyRunning = false;
+  /** The hard state last given to storage: splitAtSync compares a pass's with it. */
+  private hardState: HardState;
   private lastAppliedTerm = 0;
   private loggedRole = 'slave';
   private readCounter = 0;
@@ -69,6 +73,7 @@ export class DdbNode implements DatabaseService {
     for (const node of config.nodes) this.urls.set(node.id, node.url.replace(/\/$/, ''));
     this.storage = openStorage<LogPayload>(options.data_dir);
     const recovered = this.storage.recovered();
+    this.hardState = recovered.hard_state;
     if (recovered.snapshot !== null) this.restoreSnapshot(recovered.snapshot);
     const restored = { ...recovered, snapshot: recovered.snapshot && { meta: recovered.snapshot.meta, data: IMAGE_IN_STORAGE } };
     this.storage.releaseRecovered();
@@ -155,25 +160,58 @@ export class DdbNode implements DatabaseService {
     setImmediate(() => this.processReady());
   }
 
+  /** Runs ready passes until none is due; one run at a time, since a pass awaits its fsync. */
   private processReady(): void {
     this.readyScheduled = false;
-    if (this.stopped) return;
-    while (this.replica.hasReady()) {
+    if (this.stopped || this.readyRunning) return;
+    this.readyRunning = true;
+    this.readyPasses().then(
+      () => {
+        this.readyRunning = false;
+        if (this.stopped) return;
+        this.transport.closeReplies();
+        this.appliedWaiters.applied(this.machine.applied_index);
+        this.compactIfLong();
+        this.logRoleChange();
+        this.progress.notify();
+        if (this.replica.hasReady()) this.scheduleReady();
+      },
+      (error: unknown) => this.failed(error),
+    );
+  }
+
+  /**
+   * Each pass: persist, send, apply, answer. A master's appends leave before
+   * the fsync and the event loop serves clients while it runs (splitAtSync);
+   * everything else waits for it. Messages stepped meanwhile go to the next pass.
+   */
+  private async readyPasses(): Promise<void> {
+    while (!this.stopped && this.replica.hasReady()) {
       const ready = this.replica.ready();
       if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
-      if (ready.hard_state !== null || ready.entries.length > 0) {
-        this.storage.save({ hard_state: ready.hard_state, entries: ready.entries });
+      let messages = ready.messages;
+      if (this.storage.write({ hard_state: ready.hard_state, entries: ready.entries })) {
+        const { before, after } = splitAtSync(messages, this.hardState, ready.hard_state);
+        if (before.length > 0) this.transport.send(before);
+        await this.storage.sync();
+        if (this.stopped) return;
+        messages = after;
       }
-      if (ready.messages.length > 0) this.transport.send(this.withSnapshotImages(ready.messages));
+      if (ready.hard_state !== null) this.hardState = ready.hard_state;
+      if (messages.length > 0) this.transport.send(this.withSnapshotImages(messages));
       for (const entry of ready.committed) this.applyEntry(entry);
       for (const state of ready.read_states) this.readStates.get(state.request_id)?.(state.index);
       this.replica.advance();
     }
-    this.transport.closeReplies();
-    this.appliedWaiters.applied(this.machine.applied_index);
-    this.compactIfLong();
-    this.logRoleChange();
-    this.progress.notify();
+  }
+
+  /** A failed write or fsync: the files are in an unknown state, so the process exits and recovers on restart. */
+  private failed(error: unknown): void {
+    if (this.stopped) return;
+    this.options.logger.error('ready loop failed; exiting', { error: (error as Error)?.stack ?? String(error) });
+    process.nextTick(() => {
+      throw error;
+    });
   }
 
   private withSnapshotImages(messages: Message<LogPayload>[]): Message<LogPayload>[] {

@@ -74,7 +74,15 @@ export interface LogStorage<T> {
   recovered(): Recovered<T>;
   /** Drops the recovered snapshot image once the node has restored it: it can be large. */
   releaseRecovered(): void;
+  /** write() then an fsync before returning: durable when it returns. */
   save(batch: StorageBatch<T>): void;
+  /**
+   * save() in two steps, so the node can work while the disk syncs: write() puts
+   * the batch in the file and says whether an fsync is due; sync() is that fsync,
+   * off the event loop. Nothing may be written until sync() has settled.
+   */
+  write(batch: StorageBatch<T>): boolean;
+  sync(): Promise<void>;
   saveSnapshot(snapshot: SnapshotToSave): void;
   /** The latest snapshot saved or recovered, image included; null if there is none. */
   loadSnapshot(): Snapshot | null;
@@ -105,6 +113,8 @@ export class Storage<T> implements LogStorage<T> {
   /** terms[i] is the term of the stored entry at snapshotMeta.last_index + 1 + i: all save() checks need. */
   private terms: number[];
   private failure: Error | null = null;
+  /** An fsync from sync() is running; nothing else may touch the file until it settles. */
+  private syncing = false;
 
   private constructor(
     private readonly options: StorageOptions,
@@ -161,6 +171,11 @@ export class Storage<T> implements LogStorage<T> {
    * batch needs no sync (only a new commit index, or empty).
    */
   save(batch: StorageBatch<T>): void {
+    if (this.write(batch)) this.fsyncNow();
+  }
+
+  /** save() without its fsync; true when one is due (see LogStorage.write). */
+  write(batch: StorageBatch<T>): boolean {
     const fd = this.usableFd();
     if (batch.hard_state !== null) assertHardStateFollows(this.hardState, batch.hard_state);
     const term = (batch.hard_state ?? this.hardState).term;
@@ -170,12 +185,27 @@ export class Storage<T> implements LogStorage<T> {
       this.hardState = { ...batch.hard_state };
       this.hardStateUnsynced = true;
     }
-    if (!sync) return;
+    if (!sync) return false;
     this.writeRecord(fd, { hard_state: this.hardStateUnsynced ? this.hardState : null, entries: batch.entries });
     if (batch.entries.length > 0) {
       this.terms.length = batch.entries[0].index - this.snapshotMeta.last_index - 1;
       for (const entry of batch.entries) this.terms.push(entry.term);
     }
+    return this.options.fsync;
+  }
+
+  /** The fsync write() asked for, on libuv's thread pool. A failure makes this instance unusable, as in guard(). */
+  sync(): Promise<void> {
+    const fd = this.usableFd();
+    this.syncing = true;
+    return new Promise((resolve, reject) => {
+      fs.fsync(fd, (error) => {
+        this.syncing = false;
+        if (error === null) return resolve();
+        this.failure = error;
+        reject(error);
+      });
+    });
   }
 
   /**
@@ -203,19 +233,23 @@ export class Storage<T> implements LogStorage<T> {
 
   /** Writes the commit index that has not gone out with a record yet, so a clean restart applies all it can at once. */
   close(): void {
-    if (this.hardStateUnsynced && this.fd !== null && this.failure === null) {
+    if (this.hardStateUnsynced && this.fd !== null && this.failure === null && !this.syncing) {
       this.writeRecord(this.fd, { hard_state: this.hardState, entries: [] });
+      this.fsyncNow();
     }
     this.closeFd();
   }
 
+  /** Appends one record; the caller fsyncs (fsyncNow or sync) before relying on it. */
   private writeRecord(fd: number, batch: StorageBatch<T>): void {
     const frame = encodeLogRecord(batch);
-    this.guard(() => {
-      writeAll(fd, [frame]);
-      if (this.options.fsync) fs.fsyncSync(fd);
-    });
+    this.guard(() => writeAll(fd, [frame]));
     this.hardStateUnsynced = false;
+  }
+
+  private fsyncNow(): void {
+    const fd = this.usableFd();
+    if (this.options.fsync) this.guard(() => fs.fsyncSync(fd));
   }
 
   private closeFd(): void {
@@ -230,6 +264,7 @@ export class Storage<T> implements LogStorage<T> {
       throw new Error(`storage in ${this.options.dir} failed earlier (${this.failure.message}); reopen it to recover`);
     }
     if (this.fd === null) throw new Error(`storage in ${this.options.dir} is closed`);
+    if (this.syncing) throw new Error(`storage in ${this.options.dir}: used while a sync is in flight`);
     return this.fd;
   }
 
@@ -332,6 +367,14 @@ export class InMemoryStorage<T> implements LogStorage<T> {
   releaseRecovered(): void {}
 
   save(_batch: StorageBatch<T>): void {}
+
+  write(_batch: StorageBatch<T>): boolean {
+    return false;
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
 
   saveSnapshot(snapshot: SnapshotToSave): void {
     const data = snapshot.data instanceof Uint8Array ? snapshot.data : Buffer.concat(snapshot.data);

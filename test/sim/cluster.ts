@@ -5,7 +5,7 @@
  * else, and a restart builds a new Replica from the disk alone.
  */
 import type { Entry, HardState, Message, ReplicaStatus, Snapshot } from '../../src/replication/messages';
-import { mustSync } from '../../src/replication/hard-state';
+import { mustSync, splitAtSync } from '../../src/replication/hard-state';
 import type { Random } from '../../src/replication/random';
 import { Replica, type ReplicaConfig, type Restored } from '../../src/replication/replica';
 import { type DiskView, type MasterView, SimChecker } from './checker';
@@ -55,10 +55,19 @@ export class SimDisk implements DiskView {
     for (const entry of entries) this.entries.push(entry);
   }
 
+  /** The hard state last given to save(), synced or not. */
+  latestHardState(): HardState {
+    return this.unsynced ?? this.hard_state;
+  }
+
+  mustSync(hard_state: HardState | null, entries: readonly Entry<string>[]): boolean {
+    return mustSync(this.latestHardState(), hard_state, entries.length);
+  }
+
   /** Storage.save's rule (mustSync): a batch that only advances the commit index is not synced. */
   save(hard_state: HardState | null, entries: readonly Entry<string>[]): void {
     const latest = hard_state ?? this.unsynced;
-    if (!mustSync(this.unsynced ?? this.hard_state, hard_state, entries.length)) {
+    if (!this.mustSync(hard_state, entries)) {
       this.unsynced = latest;
       return;
     }
@@ -181,13 +190,24 @@ export class SimCluster {
       if (ready.snapshot !== null) this.installSnapshot(node, ready.snapshot);
       const first_written = ready.entries[0]?.index;
       if (first_written !== undefined && first_written <= node.disk.lastIndex()) this.counts.entries_overwritten += 1;
+      // As in node.ts: a master's appends leave before the sync, and the node may die before the sync ends.
+      const { before, after } = splitAtSync(ready.messages, node.disk.latestHardState(), ready.hard_state);
+      if (node.disk.mustSync(ready.hard_state, ready.entries) && before.length > 0) {
+        for (const message of before) this.network.send(message, this.now_tick);
+        if (this.random.chance(this.crash_in_ready_probability)) {
+          this.crash(node.id, 'after sending appends, before its own sync');
+          return;
+        }
+      } else {
+        after.unshift(...before);
+      }
       node.disk.save(ready.hard_state, ready.entries);
       this.checker.persisted(node.id, ready.entries, node.disk);
       if (this.random.chance(this.crash_in_ready_probability)) {
         this.crash(node.id, 'after persisting, before sending');
         return;
       }
-      for (const message of ready.messages) this.network.send(message, this.now_tick);
+      for (const message of after) this.network.send(message, this.now_tick);
       if (ready.committed.length > 0) this.applyAll(node, ready.committed);
       for (const read of ready.read_states) this.checker.readConfirmed(node.id, read.request_id, read.index);
       node.replica.advance();

@@ -104,7 +104,9 @@ export class TestCluster {
   start(id: number): void {
     if (this.processes.has(id)) throw new Error(`node ${id} is already running`);
     const port = new URL(this.url(id)).port;
-    const args = [MAIN, port, '--config', this.configFile, '--log-level', process.env.DDB_TEST_LOG_LEVEL ?? 'info'];
+    // DDB_NODE_FLAGS: node flags for every ddb process, e.g. "--cpu-prof" to profile a bench run.
+    const flags = process.env.DDB_NODE_FLAGS?.split(' ').filter((flag) => flag !== '') ?? [];
+    const args = [...flags, MAIN, port, '--config', this.configFile, '--log-level', process.env.DDB_TEST_LOG_LEVEL ?? 'info'];
     if (this.options.in_memory) args.push('--in-memory');
     const log = fs.openSync(this.logFile(id), 'a');
     const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], cwd: ROOT });

@@ -430,3 +430,42 @@ describe('InMemoryStorage and openStorage', () => {
     reopened.close();
   });
 });
+
+describe('write() then sync(): save() in two steps', () => {
+  it('says when an fsync is due, runs it off the event loop, and the batch survives a reopen', async () => {
+    const dir = freshDir();
+    const storage = Storage.open<Data>({ dir, fsync: true });
+    const fsyncSync = jest.spyOn(fs, 'fsyncSync');
+    const fsync = jest.spyOn(fs, 'fsync');
+    expect(storage.write({ hard_state: hard(1, 1), entries: entries(1, 3, 1) })).toBe(true);
+    await storage.sync();
+    expect(fsync).toHaveBeenCalledTimes(1);
+    expect(fsyncSync).not.toHaveBeenCalled();
+    // A commit index alone needs no sync.
+    expect(storage.write({ hard_state: hard(1, 1, 3), entries: [] })).toBe(false);
+    storage.close();
+    const reopened = Storage.open<Data>({ dir, fsync: true });
+    expect(indexes(reopened.recovered().entries)).toEqual([1, 2, 3]);
+    expect(reopened.recovered().hard_state).toEqual(hard(1, 1, 3));
+    reopened.close();
+  });
+
+  it('refuses any use while a sync is in flight, and works again once it settles', async () => {
+    const storage = Storage.open<Data>({ dir: freshDir(), fsync: true });
+    storage.write({ hard_state: hard(1, 1), entries: entries(1, 1, 1) });
+    const syncing = storage.sync();
+    expect(() => storage.write({ hard_state: null, entries: entries(2, 2, 1) })).toThrow(/sync is in flight/);
+    expect(() => storage.saveSnapshot(snapshotAt(1, 1))).toThrow(/sync is in flight/);
+    await syncing;
+    expect(storage.write({ hard_state: null, entries: entries(2, 2, 1) })).toBe(true);
+    await storage.sync();
+    storage.close();
+  });
+
+  it('is never due without fsync, and always empty in memory', () => {
+    const storage = Storage.open<Data>({ dir: freshDir(), fsync: false });
+    expect(storage.write({ hard_state: hard(1, 1), entries: entries(1, 1, 1) })).toBe(false);
+    storage.close();
+    expect(InMemoryStorage.open<Data>().write({ hard_state: hard(1, 1), entries: entries(1, 1, 1) })).toBe(false);
+  });
+});
