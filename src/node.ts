@@ -169,11 +169,8 @@ export class DdbNode implements DatabaseService {
       () => {
         this.readyRunning = false;
         if (this.stopped) return;
-        this.transport.closeReplies();
-        this.appliedWaiters.applied(this.machine.applied_index);
-        this.compactIfLong();
-        this.logRoleChange();
-        this.progress.notify();
+        // Requests stepped during the last fsync whose answers all went out in that pass.
+        this.transport.closeReplies(Infinity);
         if (this.replica.hasReady()) this.scheduleReady();
       },
       (error: unknown) => this.failed(error),
@@ -183,11 +180,15 @@ export class DdbNode implements DatabaseService {
   /**
    * Each pass: persist, send, apply, answer. A master's appends leave before
    * the fsync and the event loop serves clients while it runs (splitAtSync);
-   * everything else waits for it. Messages stepped meanwhile go to the next pass.
+   * everything else waits for it. Messages stepped meanwhile go to the next
+   * pass; under steady load a run goes on pass after pass, so what must not
+   * wait for the run to end (answers, compaction) happens after each pass.
    */
   private async readyPasses(): Promise<void> {
     while (!this.stopped && this.replica.hasReady()) {
       const ready = this.replica.ready();
+      // Requests stepped before ready() have their answers in it.
+      const answered = this.transport.replyMark();
       if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
       let messages = ready.messages;
       if (this.storage.write({ hard_state: ready.hard_state, entries: ready.entries })) {
@@ -202,7 +203,16 @@ export class DdbNode implements DatabaseService {
       for (const entry of ready.committed) this.applyEntry(entry);
       for (const state of ready.read_states) this.readStates.get(state.request_id)?.(state.index);
       this.replica.advance();
+      this.afterPass(answered);
     }
+  }
+
+  private afterPass(answered: number): void {
+    this.transport.closeReplies(answered);
+    this.appliedWaiters.applied(this.machine.applied_index);
+    this.compactIfLong();
+    this.logRoleChange();
+    this.progress.notify();
   }
 
   /** A failed write or fsync: the files are in an unknown state, so the process exits and recovers on restart. */

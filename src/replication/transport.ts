@@ -40,17 +40,25 @@ interface HttpAnswer {
   text: string;
 }
 
+interface OpenReply<M> {
+  /** Its place in the order replies were opened, for closeReplies(mark). */
+  opened: number;
+  messages: M[];
+  resolve: (messages: M[]) => void;
+}
+
 interface PeerQueue<M> {
   url: string;
   queued: M[];
   in_flight: number;
-  /** Responses to this peer's open requests, waiting for the messages of the current ready pass. */
-  replies: Array<{ messages: M[]; resolve: (messages: M[]) => void }>;
+  /** Responses to this peer's open requests, oldest first, waiting for the messages of a ready pass. */
+  replies: OpenReply<M>[];
 }
 
 export class HttpTransport<M extends AddressedMessage> {
   private readonly agent: http.Agent;
   private readonly peers = new Map<number, PeerQueue<M>>();
+  private repliesOpened = 0;
 
   /**
    * `deliver` takes the messages peers put in their responses.
@@ -90,15 +98,23 @@ export class HttpTransport<M extends AddressedMessage> {
    */
   openReply(from: number): Promise<M[]> {
     const peer = this.peer(from);
-    return new Promise((resolve) => peer.replies.push({ messages: [], resolve }));
+    this.repliesOpened += 1;
+    const opened = this.repliesOpened;
+    return new Promise((resolve) => peer.replies.push({ opened, messages: [], resolve }));
   }
 
-  /** Answers every open reply with what was sent to its peer meanwhile (often nothing). */
-  closeReplies(): void {
+  /** Marks the replies open now, for closeReplies(). */
+  replyMark(): number {
+    return this.repliesOpened;
+  }
+
+  /** Answers the replies opened up to `mark` with what was sent to their peer meanwhile (often nothing). */
+  closeReplies(mark: number): void {
     for (const peer of this.peers.values()) {
-      const replies = peer.replies;
-      peer.replies = [];
-      for (const reply of replies) reply.resolve(reply.messages);
+      const closing = peer.replies.filter((reply) => reply.opened <= mark);
+      if (closing.length === 0) continue;
+      peer.replies = peer.replies.filter((reply) => reply.opened > mark);
+      for (const reply of closing) reply.resolve(reply.messages);
     }
   }
 
@@ -162,7 +178,7 @@ export class HttpTransport<M extends AddressedMessage> {
   }
 
   close(): void {
-    this.closeReplies();
+    this.closeReplies(Infinity);
     this.agent.destroy();
   }
 }
