@@ -169,7 +169,7 @@ export class DdbNode implements DatabaseService {
       () => {
         this.readyRunning = false;
         if (this.stopped) return;
-        // Requests stepped during the last fsync whose answers all went out in that pass.
+        // Any reply still open is for a request that needed no answer.
         this.transport.closeReplies(Infinity);
         if (this.replica.hasReady()) this.scheduleReady();
       },
@@ -215,7 +215,10 @@ export class DdbNode implements DatabaseService {
     this.progress.notify();
   }
 
-  /** A failed write or fsync: the files are in an unknown state, so the process exits and recovers on restart. */
+  /**
+   * A pass threw: above all a failed write or fsync, after which the files are
+   * in an unknown state. The process exits (as an uncaught error) and recovers on restart.
+   */
   private failed(error: unknown): void {
     if (this.stopped) return;
     this.options.logger.error('ready loop failed; exiting', { error: (error as Error)?.stack ?? String(error) });
