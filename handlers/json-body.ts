@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { NextFunction, Request, Response } from 'express';
 import { DdbError } from '../utils/errors';
+import { TooLarge, readText } from '../utils/read-text';
 
 const INFLATERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
   gzip: () => zlib.createGunzip(),
@@ -49,25 +50,6 @@ function checkCharset(request: IncomingMessage): void {
   }
 }
 
-function readText(stream: Readable, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    stream.on('data', (chunk: Buffer) => {
-      length += chunk.length;
-      if (length > limit) {
-        stream.removeAllListeners('data');
-        stream.pause();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('end', () => resolve((chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)).toString('utf8')));
-    stream.on('error', (error: Error) => reject(invalid(`could not read the request body: ${error.message}`)));
-  });
-}
-
 function parse(text: string): unknown {
   // A UTF-8 byte order mark is legal before JSON text; JSON.parse does not skip it.
   const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -88,7 +70,9 @@ function hasBody(request: IncomingMessage): boolean {
 async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
   if (Number(request.headers['content-length']) > limit) throw tooLarge(limit);
   checkCharset(request);
-  const text = await readText(decodedStream(request), limit);
+  const text = await readText(decodedStream(request), limit).catch((error: Error) => {
+    throw error instanceof TooLarge ? tooLarge(limit) : invalid(`could not read the request body: ${error.message}`);
+  });
   return text.length === 0 ? undefined : parse(text);
 }
 

@@ -11,6 +11,7 @@ import type http from 'node:http';
 import type { Command } from '../database/commands';
 import { DdbError } from '../utils/errors';
 import type { Logger } from '../utils/logger';
+import { TooLarge, readText } from '../utils/read-text';
 import type { DdbNode } from './node';
 import type { Message } from './replication/replica';
 import { decodeWire, encodeMessages, encodeWire } from './replication/wire';
@@ -19,21 +20,11 @@ import type { LogPayload } from './state-machine';
 /** Snapshots travel here too, so the limit is generous; anything larger is refused. */
 export const INTERNAL_BODY_MAX_BYTES = 512 * 1024 * 1024;
 
+/** The peer's body; one larger than the limit ends the connection. */
 function readBody(request: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    request.on('data', (chunk: Buffer) => {
-      length += chunk.length;
-      if (length > INTERNAL_BODY_MAX_BYTES) {
-        reject(new Error('internal body too large'));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
+  return readText(request, INTERNAL_BODY_MAX_BYTES).catch((error: Error) => {
+    request.destroy();
+    throw error instanceof TooLarge ? new Error('internal body too large') : error;
   });
 }
 
