@@ -5,12 +5,13 @@
 import http from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from '../utils/logger';
+import { expressClasses } from './express-classes';
 import { internalHandler } from './internal-api';
 import type { DdbNode } from './node';
 
 export function createServer(node: DdbNode, app: Express, logger: Logger): http.Server {
   const internal = internalHandler(node, logger);
-  const server = http.createServer((request, response) => {
+  const server = http.createServer(expressClasses(app), (request, response) => {
     if (request.url !== undefined && request.url.startsWith('/internal/')) {
       void internal(request, response);
       return;
