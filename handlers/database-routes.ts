@@ -3,6 +3,7 @@ import type { IRouter } from 'express';
 import type { DatabaseService } from './service';
 import { initDatabaseSchema, type InitDatabaseBody } from './schemas';
 import { validateBody } from './validate';
+import { reply } from './reply';
 
 interface InitDatabaseResult { db_name: string; created: boolean }
 
@@ -12,6 +13,6 @@ export function databaseRoutes(router: IRouter, service: DatabaseService): void 
     // user, password and host come from seed 003's MySQL-shaped clients; ddb has
     // no per-database credentials, so they are accepted and not stored.
     const result = (await service.writeAsMaster({ type: 'init_database', db_name: body.db_name })) as InitDatabaseResult;
-    response.status(result.created ? 201 : 200).json(result);
+    reply(response, result.created ? 201 : 200, result);
   });
 }

@@ -5,6 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { DdbError } from '../utils/errors';
 import type { Logger } from '../utils/logger';
+import { reply } from './reply';
 
 export function notFound(request: Request): never {
   throw new DdbError('NOT_FOUND', `no endpoint ${request.method} ${request.path}`);
@@ -14,7 +15,7 @@ export function errorHandler(logger: Logger) {
   return (error: unknown, request: Request, response: Response, _next: NextFunction): void => {
     if (!(error instanceof DdbError)) {
       logger.error('unexpected error', { path: request.path, error: (error as Error)?.stack ?? String(error) });
-      response.status(500).json(new DdbError('INTERNAL', 'internal error').toJSON());
+      reply(response, 500, new DdbError('INTERNAL', 'internal error').toJSON());
       return;
     }
     if (error.code === 'NOT_MASTER' && typeof error.details.master === 'string') {
@@ -22,6 +23,6 @@ export function errorHandler(logger: Logger) {
       // (307 keeps the method and body) reach the node that can run it.
       response.setHeader('Location', new URL(request.originalUrl, error.details.master).toString());
     }
-    response.status(error.status).json(error.toJSON());
+    reply(response, error.status, error.toJSON());
   };
 }

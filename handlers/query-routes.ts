@@ -8,6 +8,7 @@ import { classifyScript } from '../database/sql';
 import type { DatabaseService } from './service';
 import { chosenDatabase, queryBodySchema, readQuerySchema, type QueryBody, type ReadQuery } from './schemas';
 import { validateBody, validateQuery } from './validate';
+import { reply } from './reply';
 
 export function queryRoutes(router: IRouter, service: DatabaseService): void {
 
@@ -18,12 +19,12 @@ export function queryRoutes(router: IRouter, service: DatabaseService): void {
     const script = classifyScript(body.query);
     if (script.kind === 'read') {
       await service.readBarrier(query.consistency ?? 'local');
-      response.status(200).json(service.engine.query(db_name, body.query, body.params));
+      reply(response, 200, service.engine.query(db_name, body.query, body.params));
       return;
     }
     const command = { type: 'sql' as const, db_name, script: body.query, params: body.params };
     const result = script.privileged ? await service.writeAsMaster(command) : await service.write(command);
-    response.status(200).json(result);
+    reply(response, 200, result);
   }
 
   const checks = [validateQuery(readQuerySchema), validateBody(queryBodySchema)];

@@ -22,6 +22,7 @@ import {
   type WriteQuery,
 } from './schemas';
 import { validateBody, validateQuery } from './validate';
+import { reply } from './reply';
 
 export function rowRoutes(router: IRouter, service: DatabaseService): void {
   const checkWriteQuery = validateQuery(writeQuerySchema);
@@ -36,7 +37,7 @@ export function rowRoutes(router: IRouter, service: DatabaseService): void {
       row_id: rowIdText(body.row_id),
       data: body.data,
     });
-    response.status(201).json(result);
+    reply(response, 201, result);
   });
 
   router.post('/update', checkWriteQuery, validateBody(updateSchema), async (_request, response) => {
@@ -48,7 +49,7 @@ export function rowRoutes(router: IRouter, service: DatabaseService): void {
       row_id: rowIdText(body.row_id),
       new_data: body.new_data,
     });
-    response.status(200).json(result);
+    reply(response, 200, result);
   });
 
   router.post('/delete_record', checkWriteQuery, validateBody(deleteRecordSchema), async (_request, response) => {
@@ -59,18 +60,18 @@ export function rowRoutes(router: IRouter, service: DatabaseService): void {
       table_name: body.table_name,
       row_id: rowIdText(body.row_id),
     });
-    response.status(200).json(result);
+    reply(response, 200, result);
   });
 
   router.get('/select', validateQuery(selectQuerySchema), async (_request, response) => {
     const query = response.locals.query as SelectQuery;
     await service.readBarrier(query.consistency ?? 'local');
-    response.status(200).json(service.engine.select(query.db ?? null, query.table));
+    reply(response, 200, service.engine.select(query.db ?? null, query.table));
   });
 
   router.get('/search', validateQuery(searchQuerySchema), async (_request, response) => {
     const query = response.locals.query as SearchQuery;
     await service.readBarrier(query.consistency ?? 'local');
-    response.status(200).json(service.engine.search(query.db ?? null, query.table, query.column, query.value));
+    reply(response, 200, service.engine.search(query.db ?? null, query.table, query.column, query.value));
   });
 }

@@ -11,6 +11,7 @@ import {
   type WriteQuery,
 } from './schemas';
 import { validateBody, validateQuery } from './validate';
+import { reply } from './reply';
 
 export function tableRoutes(router: IRouter, service: DatabaseService): void {
   const checkQuery = validateQuery(writeQuerySchema);
@@ -23,7 +24,7 @@ export function tableRoutes(router: IRouter, service: DatabaseService): void {
       table_name: body.table_name,
       columns: body.columns,
     });
-    response.status(201).json(result);
+    reply(response, 201, result);
   });
 
   router.post('/delete_table', checkQuery, validateBody(deleteTableSchema), async (_request, response) => {
@@ -33,6 +34,6 @@ export function tableRoutes(router: IRouter, service: DatabaseService): void {
       db_name: chosenDatabase(body.db_name, response.locals.query as WriteQuery),
       table_name: body.table_name,
     });
-    response.status(200).json(result);
+    reply(response, 200, result);
   });
 }

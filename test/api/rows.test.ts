@@ -21,6 +21,8 @@ describe('seed 003 run verbatim', () => {
     expect((await post('/create_table', { table_name: 'students', columns: ['id', 'name', 'grade'] })).status).toBe(201);
     const insert = await post('/insert', { table_name: 'students', row_id: '1', data: { id: '1', name: 'Ahmed', grade: 'A' } });
     expect(insert.status).toBe(201);
+    expect(insert.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(insert.headers['content-length'])).toBe(Buffer.byteLength(insert.text));
     expect((await post('/update', { table_name: 'students', row_id: '1', new_data: { grade: 'A+' } })).status).toBe(200);
 
     const selected = await get('/select?table=students');
