@@ -26,6 +26,10 @@ export interface NodeStatus {
   master_url: string | null;
   commit_index: number;
   applied_index: number;
+  /** Entries held in the in-memory log; compaction keeps it under log_entries_max. */
+  log_entries: number;
+  /** The last index the latest snapshot covers (0 before the first compaction). */
+  snapshot_index: number;
   state_hash: string;
   nodes: PeerStatus[];
 }

@@ -33,6 +33,8 @@ export function buildStatus(inputs: StatusInputs): NodeStatus {
     master_url: masterId === null ? null : (urls.get(masterId) ?? null),
     commit_index: replica.commit_index,
     applied_index: inputs.applied_index,
+    log_entries: replica.last_index - replica.first_index + 1,
+    snapshot_index: replica.snapshot_index,
     state_hash: inputs.state_hash,
     nodes,
   };

@@ -36,6 +36,8 @@ export interface StatusBody {
   master_id: number | null;
   commit_index: number;
   applied_index: number;
+  log_entries: number;
+  snapshot_index: number;
   state_hash: string;
   nodes: { id: number; alive: boolean; match_index: number }[];
 }
