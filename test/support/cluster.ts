@@ -12,6 +12,7 @@ import path from 'node:path';
 import axios, { type AxiosInstance } from 'axios';
 import http from 'node:http';
 import { pollUntil } from './poll';
+import { NODE_RUNTIME_FLAGS } from '../../src/runtime-flags';
 
 /** The repository root, whether this file runs from test/ (jest) or dist/test/ (scripts). */
 const ROOT = ((up) => (path.basename(up) === 'dist' ? path.dirname(up) : up))(path.resolve(__dirname, '..', '..'));
@@ -106,9 +107,10 @@ export class TestCluster {
   start(id: number): void {
     if (this.processes.has(id)) throw new Error(`node ${id} is already running`);
     const port = new URL(this.url(id)).port;
-    // DDB_NODE_FLAGS: node flags for every ddb process, e.g. "--cpu-prof" to profile a bench run.
+    // DDB_NODE_FLAGS: more node flags for every ddb process, after (so overriding) the runtime's
+    // own, e.g. "--cpu-prof" to profile a bench run.
     const flags = process.env.DDB_NODE_FLAGS?.split(' ').filter((flag) => flag !== '') ?? [];
-    const args = [...flags, MAIN, port, '--config', this.configFile, '--log-level', process.env.DDB_TEST_LOG_LEVEL ?? 'info'];
+    const args = [...NODE_RUNTIME_FLAGS, ...flags, MAIN, port, '--config', this.configFile, '--log-level', process.env.DDB_TEST_LOG_LEVEL ?? 'info'];
     if (this.options.in_memory) args.push('--in-memory');
     const log = fs.openSync(this.logFile(id), 'a');
     const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], cwd: ROOT });
