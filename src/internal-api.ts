@@ -4,7 +4,7 @@
  * time goes"). Not part of the public API.
  *
  *   POST /internal/raft        {messages}  → {messages}: this node's answers to the sender
- *   POST /internal/propose     {command}   → {ok, value} | {ok: false, error}
+ *   POST /internal/propose     {commands}  → {results: [{ok, value} | {ok: false, error}]}, in order
  *   POST /internal/read_index  {}          → {ok, index} | {ok: false, error}
  */
 import type http from 'node:http';
@@ -37,28 +37,40 @@ function answerText(response: http.ServerResponse, status: number, text: string)
   response.end(text);
 }
 
-function asFailure(error: unknown): { ok: false; error: { code: string; message: string; details: Record<string, unknown> } } {
-  if (error instanceof DdbError) return { ok: false, error: { code: error.code, message: error.message, details: error.details } };
-  throw error;
+/** A write's failure, as its own result: a bug in one write of a batch is that write's 500, not the batch's. */
+function failureOf(error: unknown, logger: Logger): { ok: false; error: { code: string; message: string; details: Record<string, unknown> } } {
+  const failure = error instanceof DdbError ? error : new DdbError('INTERNAL', 'internal error');
+  if (!(error instanceof DdbError)) logger.error('internal request failed unexpectedly', { error: (error as Error)?.stack ?? String(error) });
+  return { ok: false, error: { code: failure.code, message: failure.message, details: failure.details } };
+}
+
+/** Each forwarded write is proposed on its own, with its own answer; the batch is answered once all are. */
+function proposeAll(node: DdbNode, commands: unknown, logger: Logger): Promise<{ results: unknown[] }> {
+  if (!Array.isArray(commands)) throw new Error('commands must be an array');
+  const deadline = Date.now() + node.writeTimeoutMs();
+  const proposed = commands.map((command: Command) =>
+    node.proposeLocal(command, deadline).then(
+      (value) => ({ ok: true, value }),
+      (error: unknown) => failureOf(error, logger),
+    ),
+  );
+  return Promise.all(proposed).then((results) => ({ results }));
 }
 
 export function internalHandler(node: DdbNode, logger: Logger) {
   return async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     try {
       if (request.method !== 'POST') return answer(response, 405, { ok: false, error: { code: 'INVALID_REQUEST', message: 'POST only' } });
-      const body = decodeWire<{ messages?: Message<LogPayload>[]; command?: Command }>(await readBody(request));
+      const body = decodeWire<{ messages?: Message<LogPayload>[]; commands?: unknown }>(await readBody(request));
       switch (request.url) {
         case '/internal/raft':
           return answerText(response, 200, encodeMessages(await node.receiveAndReply(body.messages ?? [])));
         case '/internal/propose':
-          return answer(response, 200, await node.proposeLocal(body.command as Command, Date.now() + node.writeTimeoutMs()).then(
-            (value) => ({ ok: true, value }),
-            asFailure,
-          ));
+          return answer(response, 200, await proposeAll(node, body.commands, logger));
         case '/internal/read_index':
           return answer(response, 200, await node.confirmReadIndex(Date.now() + node.writeTimeoutMs()).then(
-            (index) => (index === 'retry' ? asFailure(new DdbError('NOT_MASTER', 'not the master')) : { ok: true, index }),
-            asFailure,
+            (index) => (index === 'retry' ? failureOf(new DdbError('NOT_MASTER', 'not the master'), logger) : { ok: true, index }),
+            (error: unknown) => failureOf(error, logger),
           ));
         default:
           return answer(response, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no internal endpoint ${request.url}` } });

@@ -19,6 +19,7 @@ import { splitAtSync } from './replication/hard-state';
 import { Replica, type Message } from './replication/replica';
 import { openStorage, type LogStorage } from './replication/storage';
 import { HttpTransport } from './replication/transport';
+import { ForwardQueue } from './forward-queue';
 import { StateMachine, type LogPayload } from './state-machine';
 import { TickClock, timingFor, type Timing } from './timing';
 import { AppliedIndexWaiters, ProposalWaiters, noMaster } from './waiters';
@@ -52,6 +53,7 @@ export class DdbNode implements DatabaseService {
   private readonly replica: Replica<LogPayload>;
   private readonly storage: LogStorage<LogPayload>;
   private readonly transport: HttpTransport<Message<LogPayload>>;
+  private readonly forwarded: ForwardQueue;
   private readonly proposals = new ProposalWaiters();
   private readonly appliedWaiters = new AppliedIndexWaiters();
   private readonly readStates = new Map<string, (index: number) => void>();
@@ -95,6 +97,7 @@ export class DdbNode implements DatabaseService {
     const host = new URL(self.url).hostname;
     const local_address = /^[0-9.]+$/.test(host) ? host : undefined;
     this.transport = new HttpTransport<Message<LogPayload>>(peerUrls, (messages) => this.receive(messages), options.logger, local_address);
+    this.forwarded = new ForwardQueue((url, commands, timeout_ms) => this.transport.forwardWrites(url, commands, timeout_ms));
   }
 
   get engine(): StateMachine['engine'] {
@@ -328,7 +331,7 @@ export class DdbNode implements DatabaseService {
     const url = this.urls.get(master) as string;
     let answer;
     try {
-      answer = await this.transport.forwardWrite(url, command, Math.max(1, deadline - Date.now()));
+      answer = await this.forwarded.forward(url, command, deadline);
     } catch (error) {
       // Refused: the request never reached the master, so it is safe to retry
       // once another master is known. Anything else may have been applied.

@@ -163,12 +163,14 @@ export class HttpTransport<M extends AddressedMessage> {
   }
 
   /**
-   * A slave's write, run by the master; connection errors are thrown to the
-   * caller. Every answer of /internal/* is a JSON result, whatever its status.
+   * A slave's writes, run by the master (batched by ForwardQueue); one result
+   * per command, in order. Connection errors and a refusal of the whole batch
+   * are thrown to the caller.
    */
-  async forwardWrite(masterUrl: string, command: Command, timeout_ms: number): Promise<ForwardResult> {
-    const answer = await this.post(`${masterUrl}/internal/propose`, encodeWire({ command }), timeout_ms);
-    return decodeWire<ForwardResult>(answer.text);
+  async forwardWrites(masterUrl: string, commands: Command[], timeout_ms: number): Promise<ForwardResult[]> {
+    const answer = await this.post(`${masterUrl}/internal/propose`, encodeWire({ commands }), timeout_ms);
+    if (answer.status !== 200) throw new Error(`the master refused the forwarded writes: ${answer.status} ${answer.text}`);
+    return decodeWire<{ results: ForwardResult[] }>(answer.text).results;
   }
 
   /** Asks the master for a read index it has confirmed with a majority. */

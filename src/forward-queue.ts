@@ -1,0 +1,96 @@
+/**
+ * A slave's forwarded writes, sent to the master in batches.
+ *
+ * One HTTP request per forwarded write made the master pay a request's parsing,
+ * routing and answering for every write a slave took, on top of the write
+ * itself. Here the writes a slave receives in one turn of its event loop leave
+ * together, as one request whose answer carries each write's own result, and
+ * while FORWARD_BATCHES_IN_FLIGHT_MAX batches are open the next writes queue
+ * and leave with the next batch. A batch of one is the quiet case: the write
+ * waits one event-loop turn, no longer.
+ *
+ * Each write keeps its own answer: the master proposes each one separately,
+ * so one write's error (ROW_EXISTS, say) is that write's alone. A failed
+ * request (refused, reset, timed out) fails every write in it, with the error
+ * that says whether it reached the master (see DdbNode.forwardWrite).
+ */
+import type { Command } from '../database/commands';
+import type { ForwardResult } from './replication/transport';
+
+export const FORWARD_BATCHES_IN_FLIGHT_MAX = 4;
+export const FORWARD_BATCH_WRITES_MAX = 256;
+
+/** Sends one batch; resolves with one result per command, in order. */
+export type SendBatch = (url: string, commands: Command[], timeout_ms: number) => Promise<ForwardResult[]>;
+
+interface Pending {
+  command: Command;
+  deadline: number;
+  resolve: (result: ForwardResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface MasterQueue {
+  queued: Pending[];
+  in_flight: number;
+  scheduled: boolean;
+}
+
+export class ForwardQueue {
+  private readonly masters = new Map<string, MasterQueue>();
+
+  constructor(
+    private readonly sendBatch: SendBatch,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Forwards `command` to the master at `url`; rejects with the request's error if the batch failed. */
+  forward(url: string, command: Command, deadline: number): Promise<ForwardResult> {
+    const master = this.master(url);
+    const forwarded = new Promise<ForwardResult>((resolve, reject) => master.queued.push({ command, deadline, resolve, reject }));
+    if (!master.scheduled) {
+      master.scheduled = true;
+      // After the I/O of this turn: every write parsed in it joins the batch.
+      setImmediate(() => {
+        master.scheduled = false;
+        this.flush(url, master);
+      });
+    }
+    return forwarded;
+  }
+
+  private master(url: string): MasterQueue {
+    let master = this.masters.get(url);
+    if (master === undefined) {
+      master = { queued: [], in_flight: 0, scheduled: false };
+      this.masters.set(url, master);
+    }
+    return master;
+  }
+
+  private flush(url: string, master: MasterQueue): void {
+    while (master.queued.length > 0 && master.in_flight < FORWARD_BATCHES_IN_FLIGHT_MAX) {
+      this.sendNext(url, master);
+    }
+  }
+
+  private sendNext(url: string, master: MasterQueue): void {
+    const batch = master.queued.splice(0, FORWARD_BATCH_WRITES_MAX);
+    master.in_flight += 1;
+    // The master answers once every write of the batch is applied: the socket may stay silent until the latest deadline.
+    const timeout_ms = Math.max(1, Math.max(...batch.map((pending) => pending.deadline)) - this.now());
+    const commands = batch.map((pending) => pending.command);
+    this.sendBatch(url, commands, timeout_ms)
+      .then((results) => {
+        if (results.length !== batch.length) throw new Error(`the master answered ${results.length} results for ${batch.length} writes`);
+        batch.forEach((pending, index) => pending.resolve(results[index] as ForwardResult));
+      })
+      .catch((error: unknown) => {
+        for (const pending of batch) pending.reject(error);
+      })
+      .finally(() => {
+        master.in_flight -= 1;
+        this.flush(url, master);
+      });
+  }
+}

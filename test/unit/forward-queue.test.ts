@@ -1,0 +1,94 @@
+/** ForwardQueue: a slave's forwarded writes leave in batches, each write with its own answer. */
+import type { Command } from '../../database/commands';
+import { FORWARD_BATCHES_IN_FLIGHT_MAX, ForwardQueue } from '../../src/forward-queue';
+import type { ForwardResult } from '../../src/replication/transport';
+
+const insert = (row_id: string): Command => ({ type: 'insert', db_name: null, table_name: 't', row_id, data: { v: 1 } });
+const rowIds = (commands: Command[]) => commands.map((command) => (command as { row_id: string }).row_id);
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+interface SentBatch {
+  url: string;
+  commands: Command[];
+  timeout_ms: number;
+  answer: (results: ForwardResult[]) => void;
+  fail: (error: Error) => void;
+}
+
+function recordingQueue() {
+  const sent: SentBatch[] = [];
+  const queue = new ForwardQueue(
+    (url, commands, timeout_ms) =>
+      new Promise((resolve, reject) => sent.push({ url, commands, timeout_ms, answer: resolve, fail: reject })),
+    () => 1_000,
+  );
+  return { queue, sent };
+}
+
+it('sends the writes of one turn as one batch and gives each write its own result', async () => {
+  const { queue, sent } = recordingQueue();
+  const answers = ['a', 'b', 'c'].map((row_id) => queue.forward('http://m', insert(row_id), 3_000));
+  expect(sent).toHaveLength(0); // not before the turn ends
+  await turn();
+  expect(sent.map((batch) => rowIds(batch.commands))).toEqual([['a', 'b', 'c']]);
+  expect(sent[0]?.timeout_ms).toBe(2_000);
+  sent[0]?.answer([
+    { ok: true, value: { row_id: 'a' } },
+    { ok: false, error: { code: 'ROW_EXISTS', message: 'exists', details: {} } },
+    { ok: true, value: { row_id: 'c' } },
+  ]);
+  expect(await Promise.all(answers)).toEqual([
+    { ok: true, value: { row_id: 'a' } },
+    { ok: false, error: { code: 'ROW_EXISTS', message: 'exists', details: {} } },
+    { ok: true, value: { row_id: 'c' } },
+  ]);
+});
+
+it('queues behind the batches in flight and sends what queued as the next batch', async () => {
+  const { queue, sent } = recordingQueue();
+  for (let i = 0; i < FORWARD_BATCHES_IN_FLIGHT_MAX; i += 1) {
+    void queue.forward('http://m', insert(`first${i}`), 3_000);
+    await turn();
+  }
+  expect(sent).toHaveLength(FORWARD_BATCHES_IN_FLIGHT_MAX);
+  const later = [queue.forward('http://m', insert('x'), 3_000), queue.forward('http://m', insert('y'), 3_000)];
+  await turn();
+  await turn();
+  expect(sent).toHaveLength(FORWARD_BATCHES_IN_FLIGHT_MAX);
+  sent[0]?.answer([{ ok: true, value: 1 }]);
+  await turn();
+  expect(rowIds(sent[FORWARD_BATCHES_IN_FLIGHT_MAX]?.commands ?? [])).toEqual(['x', 'y']);
+  sent[FORWARD_BATCHES_IN_FLIGHT_MAX]?.answer([
+    { ok: true, value: 'x' },
+    { ok: true, value: 'y' },
+  ]);
+  expect(await Promise.all(later)).toEqual([
+    { ok: true, value: 'x' },
+    { ok: true, value: 'y' },
+  ]);
+});
+
+it('fails every write of a failed batch with its error, and of a batch answered with the wrong count', async () => {
+  const { queue, sent } = recordingQueue();
+  const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  const first = [queue.forward('http://m', insert('a'), 3_000), queue.forward('http://m', insert('b'), 3_000)];
+  await turn();
+  sent[0]?.fail(refused);
+  for (const write of first) await expect(write).rejects.toBe(refused);
+
+  const second = [queue.forward('http://m', insert('c'), 3_000), queue.forward('http://m', insert('d'), 3_000)];
+  await turn();
+  sent[1]?.answer([{ ok: true, value: 1 }]);
+  for (const write of second) await expect(write).rejects.toThrow('1 results for 2 writes');
+});
+
+it('keeps one queue per master', async () => {
+  const { queue, sent } = recordingQueue();
+  void queue.forward('http://m1', insert('a'), 3_000);
+  void queue.forward('http://m2', insert('b'), 3_000);
+  await turn();
+  expect(sent.map((batch) => [batch.url, rowIds(batch.commands)])).toEqual([
+    ['http://m1', ['a']],
+    ['http://m2', ['b']],
+  ]);
+});
