@@ -37,9 +37,10 @@ type SqlValue = string | number | bigint | Buffer | null;
 
 export class DeterministicFunctions {
   private context: ApplyContext | null = null;
+  /** Made from the context on first use: most applies (row inserts) never ask for time or randomness. */
   private random: SeededRandom | null = null;
-  /** The context time as SQLite writes it: 'YYYY-MM-DD HH:MM:SS.SSS'. */
-  private nowText = '';
+  /** The context time as SQLite writes it, 'YYYY-MM-DD HH:MM:SS.SSS'; made on first use, like random. */
+  private nowText: string | null = null;
   /** A private connection with the real built-ins, never overridden, that computes the date functions. */
   private readonly builtins = new Database(':memory:');
   private readonly builtinStatements = new Map<string, Database.Statement>();
@@ -49,14 +50,12 @@ export class DeterministicFunctions {
     assertContext(context);
     if (this.context !== null) throw new Error('beginApply: an apply is already in progress');
     this.context = context;
-    this.random = new SeededRandom(context.seed);
-    this.nowText = formatSqliteTime(context.timestamp_ms);
   }
 
   endApply(): void {
     this.context = null;
     this.random = null;
-    this.nowText = '';
+    this.nowText = null;
   }
 
   register(connection: Database.Database): void {
@@ -91,12 +90,22 @@ export class DeterministicFunctions {
   }
 
   private currentTime(): string {
-    return this.context === null ? formatSqliteTime(Date.now()) : this.nowText;
+    if (this.context === null) return formatSqliteTime(Date.now());
+    this.nowText ??= formatSqliteTime(this.context.timestamp_ms);
+    return this.nowText;
+  }
+
+  /** The apply's seeded stream; null outside an apply. */
+  private contextRandom(): SeededRandom | null {
+    if (this.context === null) return null;
+    this.random ??= new SeededRandom(this.context.seed);
+    return this.random;
   }
 
   private randomInteger(): bigint {
-    if (this.random === null) return randomBytes(8).readBigInt64LE(0);
-    return this.random.nextInt64();
+    const random = this.contextRandom();
+    if (random === null) return randomBytes(8).readBigInt64LE(0);
+    return random.nextInt64();
   }
 
   private randomBlob(size: unknown): Buffer {
@@ -104,12 +113,13 @@ export class DeterministicFunctions {
     if (length > RANDOMBLOB_BYTES_MAX) {
       throw new DdbError('SQL_ERROR', `randomblob(N) is limited to ${RANDOMBLOB_BYTES_MAX} bytes`);
     }
-    if (this.random === null) return randomBytes(length);
-    return this.random.nextBytes(length);
+    const random = this.contextRandom();
+    if (random === null) return randomBytes(length);
+    return random.nextBytes(length);
   }
 
   private dateFunction(name: string, timeArgument: number, args: SqlValue[]): SqlValue {
-    const effective = this.context === null ? args : pinToContextTime(args, timeArgument, this.nowText);
+    const effective = this.context === null ? args : pinToContextTime(args, timeArgument, this.currentTime());
     return this.builtinStatement(name, effective.length).get(...effective) as SqlValue;
   }
 
