@@ -406,8 +406,7 @@ export class DdbNode implements DatabaseService {
   // ---- waiting on the cluster ------------------------------------------
 
   private currentMaster(): number | null {
-    const status = this.replica.status();
-    return status.role === 'master' ? this.id : status.master_id;
+    return this.replica.masterId();
   }
 
   masterUrl(): string | null {

@@ -304,13 +304,18 @@ export class Replica<T> {
     this.ready_in_progress = false;
   }
 
+  /** The master as this replica knows it (itself when master); null when it knows none. */
+  masterId(): number | null {
+    return this.role === 'master' ? this.id : this.master_id;
+  }
+
   status(): ReplicaStatus {
     return {
       id: this.id,
       role: this.role,
       pre_candidate: this.pre_candidate,
       term: this.term,
-      master_id: this.role === 'master' ? this.id : this.master_id,
+      master_id: this.masterId(),
       commit_index: this.log.commit_index,
       applied_index: this.log.applied_index,
       first_index: this.log.firstIndex(),
