@@ -75,10 +75,17 @@ export class ForwardQueue {
   }
 
   private sendNext(url: string, master: MasterQueue): void {
-    const batch = master.queued.splice(0, FORWARD_BATCH_WRITES_MAX);
+    const now = this.now();
+    const batch = master.queued.splice(0, FORWARD_BATCH_WRITES_MAX).filter((pending) => {
+      // Queued past its deadline behind a slow master: never sent, so the write is answered now.
+      if (pending.deadline > now) return true;
+      pending.reject(new Error('the write waited for the master past its deadline and was not sent'));
+      return false;
+    });
+    if (batch.length === 0) return;
     master.in_flight += 1;
     // The master answers once every write of the batch is applied: the socket may stay silent until the latest deadline.
-    const timeout_ms = Math.max(1, Math.max(...batch.map((pending) => pending.deadline)) - this.now());
+    const timeout_ms = Math.max(...batch.map((pending) => pending.deadline)) - now;
     const commands = batch.map((pending) => pending.command);
     this.sendBatch(url, commands, timeout_ms)
       .then((results) => {

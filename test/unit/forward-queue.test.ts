@@ -92,3 +92,30 @@ it('keeps one queue per master', async () => {
     ['http://m2', ['b']],
   ]);
 });
+
+it('answers a write that waited past its deadline without sending it', async () => {
+  let now = 1_000;
+  const sent: Command[][] = [];
+  const pendingBatches: ((results: ForwardResult[]) => void)[] = [];
+  const queue = new ForwardQueue(
+    (_url, commands) =>
+      new Promise((resolve) => {
+        sent.push(commands);
+        pendingBatches.push(resolve);
+      }),
+    () => now,
+  );
+  for (let i = 0; i < FORWARD_BATCHES_IN_FLIGHT_MAX; i += 1) {
+    void queue.forward('http://m', insert(`first${i}`), 3_000);
+    await turn();
+  }
+  const late = queue.forward('http://m', insert('late'), 2_000);
+  const onTime = queue.forward('http://m', insert('on-time'), 9_000);
+  await turn();
+  now = 2_500; // the master was slow: 'late' is past its deadline
+  pendingBatches[0]?.([{ ok: true, value: 1 }]);
+  await expect(late).rejects.toThrow('past its deadline');
+  expect(rowIds(sent[FORWARD_BATCHES_IN_FLIGHT_MAX] ?? [])).toEqual(['on-time']);
+  pendingBatches[FORWARD_BATCHES_IN_FLIGHT_MAX]?.([{ ok: true, value: 2 }]);
+  expect(await onTime).toEqual({ ok: true, value: 2 });
+});
