@@ -20,6 +20,7 @@ import { Replica, type Message } from './replication/replica';
 import { openStorage, type LogStorage } from './replication/storage';
 import { HttpTransport } from './replication/transport';
 import { ForwardQueue } from './forward-queue';
+import { SharedReadIndex } from './shared-read-index';
 import { StateMachine, type LogPayload } from './state-machine';
 import { TickClock, timingFor, type Timing } from './timing';
 import { AppliedIndexWaiters, ProposalWaiters, noMaster } from './waiters';
@@ -54,6 +55,7 @@ export class DdbNode implements DatabaseService {
   private readonly storage: LogStorage<LogPayload>;
   private readonly transport: HttpTransport<Message<LogPayload>>;
   private readonly forwarded: ForwardQueue;
+  private readonly remoteReads: SharedReadIndex;
   private readonly proposals = new ProposalWaiters();
   private readonly appliedWaiters = new AppliedIndexWaiters();
   private readonly readStates = new Map<string, (index: number) => void>();
@@ -98,6 +100,7 @@ export class DdbNode implements DatabaseService {
     const local_address = /^[0-9.]+$/.test(host) ? host : undefined;
     this.transport = new HttpTransport<Message<LogPayload>>(peerUrls, (messages) => this.receive(messages), options.logger, local_address);
     this.forwarded = new ForwardQueue((url, commands, timeout_ms) => this.transport.forwardWrites(url, commands, timeout_ms));
+    this.remoteReads = new SharedReadIndex((url, timeout_ms) => this.transport.readIndex(url, timeout_ms));
   }
 
   get engine(): StateMachine['engine'] {
@@ -390,7 +393,7 @@ export class DdbNode implements DatabaseService {
     const url = this.urls.get(master) as string;
     let answer;
     try {
-      answer = await this.transport.readIndex(url, Math.max(1, deadline - Date.now()));
+      answer = await this.remoteReads.readIndex(url, deadline);
     } catch {
       await this.awaitMasterOtherThan(master, deadline);
       return 'retry';
