@@ -1,7 +1,8 @@
 /**
  * The few file-system steps storage needs, each with its durability rule. All
- * synchronous: the node persists between ready() and sending, and Raft forbids
- * answering before the data is on disk.
+ * synchronous but writeAllAsync: the node persists between ready() and sending,
+ * and Raft forbids answering before the data is on disk. Only a compaction's
+ * snapshot, which answers nobody, is written while the node goes on.
  *
  * `fsync: false` skips every fsync (files and directories). Tests use it for
  * speed; the product always fsyncs.
@@ -16,6 +17,16 @@ export function writeAll(fd: number, parts: Uint8Array[]): void {
     // writeSync may write less than asked (a full disk, a signal); loop until done or thrown.
     while (written < part.byteLength) {
       written += fs.writeSync(fd, part, written, part.byteLength - written);
+    }
+  }
+}
+
+/** writeAll() off the event loop, for a large file written while the node goes on serving. */
+export async function writeAllAsync(file: fs.promises.FileHandle, parts: Uint8Array[]): Promise<void> {
+  for (const part of parts) {
+    let written = 0;
+    while (written < part.byteLength) {
+      written += (await file.write(part, written, part.byteLength - written)).bytesWritten;
     }
   }
 }

@@ -10,7 +10,9 @@
  *   that only advances the commit index writes nothing (see hard-state.ts): the
  *   commit index is kept and goes out with the next record, or at close().
  * - `snapshot.ddb`: the current snapshot, replaced atomically (temporary file,
- *   fsync, rename, fsync directory); the rename drops the previous one.
+ *   fsync, rename, fsync directory); the rename drops the previous one. A
+ *   compaction's snapshot is written as `snapshot.ddb.prepared` off the event
+ *   loop first (prepareSnapshot), then renamed the same way (installPrepared).
  *
  * saveSnapshot() installs the snapshot first and rewrites the log second (again by
  * temporary file and rename), keeping the hard state and only the entries the
@@ -45,7 +47,7 @@ import {
   type ReplayedLog,
   type SnapshotToSave,
 } from './storage-records';
-import { readFileIfExists, removeTemporary, replaceFileDurably, truncateDurably, writeAll } from './storage-files';
+import { fsyncDirectory, readFileIfExists, removeTemporary, replaceFileDurably, truncateDurably, writeAll, writeAllAsync } from './storage-files';
 
 export { entriesKeptBySnapshot } from './storage-records';
 
@@ -84,9 +86,27 @@ export interface LogStorage<T> {
   write(batch: StorageBatch<T>): boolean;
   sync(): Promise<void>;
   saveSnapshot(snapshot: SnapshotToSave): void;
+  /**
+   * saveSnapshot() in two steps, so the node keeps serving while a large image
+   * reaches the disk: prepareSnapshot() writes and fsyncs it beside the current
+   * snapshot, off the event loop, replacing nothing; installPrepared() then
+   * renames it into place and rewrites the log as saveSnapshot() does. A
+   * prepared snapshot that a newer one (saveSnapshot from the master) overtook
+   * is discarded: installPrepared() returns false.
+   */
+  prepareSnapshot(snapshot: SnapshotToSave): Promise<PreparedSnapshot>;
+  installPrepared(prepared: PreparedSnapshot): boolean;
   /** The latest snapshot saved or recovered, image included; null if there is none. */
   loadSnapshot(): Snapshot | null;
   close(): void;
+}
+
+/** A snapshot written and fsynced by prepareSnapshot(), not yet in place. */
+export interface PreparedSnapshot {
+  meta: SnapshotMeta;
+  /** Where it waits (Storage), or its image (InMemoryStorage). */
+  file: string | null;
+  data: Uint8Array | null;
 }
 
 export const LOG_FILE_NAME = 'log.ddb';
@@ -97,10 +117,13 @@ export const REWRITE_RECORD_BYTES_TARGET = 1024 * 1024;
 interface StoragePaths {
   log: string;
   snapshot: string;
+  /** A prepared snapshot waits here; not the temporary file of saveSnapshot(), which may run meanwhile. */
+  prepared: string;
 }
 
 function storagePaths(dir: string): StoragePaths {
-  return { log: path.join(dir, LOG_FILE_NAME), snapshot: path.join(dir, SNAPSHOT_FILE_NAME) };
+  const snapshot = path.join(dir, SNAPSHOT_FILE_NAME);
+  return { log: path.join(dir, LOG_FILE_NAME), snapshot, prepared: `${snapshot}.prepared` };
 }
 
 export class Storage<T> implements LogStorage<T> {
@@ -115,6 +138,8 @@ export class Storage<T> implements LogStorage<T> {
   private failure: Error | null = null;
   /** An fsync from sync() is running; nothing else may touch the file until it settles. */
   private syncing = false;
+  /** prepareSnapshot() is writing the prepared file; one at a time. */
+  private preparing = false;
 
   private constructor(
     private readonly options: StorageOptions,
@@ -134,6 +159,7 @@ export class Storage<T> implements LogStorage<T> {
     // Temporary files are the remains of a replacement a crash interrupted: garbage.
     removeTemporary(paths.log);
     removeTemporary(paths.snapshot);
+    fs.rmSync(paths.prepared, { force: true });
     const snapshotBytes = readFileIfExists(paths.snapshot);
     const snapshot = snapshotBytes === null ? null : decodeSnapshotFile(snapshotBytes, paths.snapshot);
     const { log, torn_bytes } = recoverLog<T>(paths.log, snapshot !== null, options.fsync);
@@ -218,17 +244,47 @@ export class Storage<T> implements LogStorage<T> {
     const meta = { last_index: snapshot.meta.last_index, last_term: snapshot.meta.last_term };
     this.assertSnapshotFollows(meta, snapshot.data);
     this.guard(() => {
-      const kept = entriesKeptBySnapshot(this.readLog().entries, meta);
       replaceFileDurably(this.paths.snapshot, encodeSnapshotFile(snapshot), this.options.fsync);
-      const records = encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET);
-      replaceFileDurably(this.paths.log, records, this.options.fsync);
-      // The open descriptor still points at the replaced file.
-      this.closeFd();
-      this.fd = fs.openSync(this.paths.log, 'a');
-      this.snapshotMeta = meta;
-      this.terms = kept.map((entry) => entry.term);
-      this.hardStateUnsynced = false;
+      this.rewriteLogAfter(meta);
     });
+  }
+
+  async prepareSnapshot(snapshot: SnapshotToSave): Promise<PreparedSnapshot> {
+    this.usableFd();
+    if (this.preparing) throw new Error(`storage in ${this.options.dir}: a snapshot is already being prepared`);
+    const meta = { last_index: snapshot.meta.last_index, last_term: snapshot.meta.last_term };
+    this.assertSnapshotFollows(meta, snapshot.data);
+    this.preparing = true;
+    try {
+      const file = await fs.promises.open(this.paths.prepared, 'w');
+      try {
+        await writeAllAsync(file, encodeSnapshotFile(snapshot));
+        if (this.options.fsync) await file.sync();
+      } finally {
+        await file.close();
+      }
+    } catch (error) {
+      this.failure = error as Error;
+      throw error;
+    } finally {
+      this.preparing = false;
+    }
+    return { meta, file: this.paths.prepared, data: null };
+  }
+
+  installPrepared(prepared: PreparedSnapshot): boolean {
+    this.usableFd();
+    if (prepared.file !== this.paths.prepared) throw new Error('installPrepared: not a snapshot this storage prepared');
+    if (prepared.meta.last_index <= this.snapshotMeta.last_index) {
+      fs.rmSync(prepared.file, { force: true });
+      return false;
+    }
+    this.guard(() => {
+      fs.renameSync(prepared.file as string, this.paths.snapshot);
+      fsyncDirectory(this.options.dir, this.options.fsync);
+      this.rewriteLogAfter(prepared.meta);
+    });
+    return true;
   }
 
   /** Writes the commit index that has not gone out with a record yet, so a clean restart applies all it can at once. */
@@ -238,6 +294,24 @@ export class Storage<T> implements LogStorage<T> {
       this.fsyncNow();
     }
     this.closeFd();
+  }
+
+  /**
+   * The second half of installing a snapshot, once it is durable in place: the
+   * log keeps the hard state and the entries the snapshot leaves
+   * (entriesKeptBySnapshot: those after it if the log agrees with it at its last
+   * index, none otherwise). Runs inside guard().
+   */
+  private rewriteLogAfter(meta: SnapshotMeta): void {
+    const kept = entriesKeptBySnapshot(this.readLog().entries, meta);
+    const records = encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET);
+    replaceFileDurably(this.paths.log, records, this.options.fsync);
+    // The open descriptor still points at the replaced file.
+    this.closeFd();
+    this.fd = fs.openSync(this.paths.log, 'a');
+    this.snapshotMeta = meta;
+    this.terms = kept.map((entry) => entry.term);
+    this.hardStateUnsynced = false;
   }
 
   /** Appends one record; the caller fsyncs (fsyncNow or sync) before relying on it. */
@@ -379,6 +453,18 @@ export class InMemoryStorage<T> implements LogStorage<T> {
   saveSnapshot(snapshot: SnapshotToSave): void {
     const data = snapshot.data instanceof Uint8Array ? snapshot.data : Buffer.concat(snapshot.data);
     this.snapshot = { meta: { ...snapshot.meta }, data };
+  }
+
+  prepareSnapshot(snapshot: SnapshotToSave): Promise<PreparedSnapshot> {
+    const data = snapshot.data instanceof Uint8Array ? snapshot.data : Buffer.concat(snapshot.data);
+    return Promise.resolve({ meta: { ...snapshot.meta }, file: null, data });
+  }
+
+  installPrepared(prepared: PreparedSnapshot): boolean {
+    if (prepared.data === null) throw new Error('installPrepared: not a snapshot this storage prepared');
+    if (this.snapshot !== null && prepared.meta.last_index <= this.snapshot.meta.last_index) return false;
+    this.snapshot = { meta: { ...prepared.meta }, data: prepared.data };
+    return true;
   }
 
   loadSnapshot(): Snapshot | null {

@@ -13,7 +13,7 @@ import { createSilentLogger } from '../../utils/logger';
 
 const LOG_ENTRIES_MAX = 100;
 const WRITERS = 32;
-const WRITES_EACH = 40;
+const WRITES_EACH = 100;
 
 let dir: string;
 let node: DdbNode | null = null;
@@ -25,7 +25,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-it('keeps the log under log_entries_max plus one pass while writes keep coming', async () => {
+it('keeps the log near log_entries_max while writes keep coming', async () => {
   const config = parseConfig({ nodes: [{ id: 1, url: 'http://127.0.0.1:1' }], log_entries_max: LOG_ENTRIES_MAX });
   const started = new DdbNode({ config, self: config.nodes[0], data_dir: dir, logger: createSilentLogger() });
   node = started;
@@ -46,6 +46,8 @@ it('keeps the log under log_entries_max plus one pass while writes keep coming',
     }),
   );
   expect(started.status().applied_index).toBeGreaterThanOrEqual(WRITERS * WRITES_EACH);
-  // A pass holds at most one proposal per writer: every writer waits for its answer.
-  expect(longest).toBeLessThanOrEqual(LOG_ENTRIES_MAX + WRITERS + 1);
+  // Over the limit by what arrives while a snapshot is written (off the event
+  // loop): a few passes of at most one entry per writer. A loop that compacted
+  // only when idle would hold nearly every write.
+  expect(longest).toBeLessThanOrEqual(10 * LOG_ENTRIES_MAX);
 });

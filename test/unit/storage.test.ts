@@ -469,3 +469,73 @@ describe('write() then sync(): save() in two steps', () => {
     expect(InMemoryStorage.open<Data>().write({ hard_state: hard(1, 1), entries: entries(1, 1, 1) })).toBe(false);
   });
 });
+
+describe('prepareSnapshot() then installPrepared(): a compaction written off the event loop', () => {
+  it('replaces nothing until installed, keeps the entries saved meanwhile, and survives a reopen', async () => {
+    const dir = freshDir();
+    const storage = Storage.open<Data>({ dir, fsync: true });
+    storage.save({ hard_state: hard(2, 1, 6), entries: entries(1, 8, 2) });
+    const fsyncSync = jest.spyOn(fs, 'fsyncSync');
+    const preparing = storage.prepareSnapshot(snapshotAt(6, 2));
+    // The node goes on while the image is written: batches still land in the log.
+    expect(storage.write({ hard_state: null, entries: entries(9, 10, 2) })).toBe(true);
+    await storage.sync();
+    const prepared = await preparing;
+    expect(fs.existsSync(path.join(dir, SNAPSHOT_FILE_NAME))).toBe(false);
+    expect(fsyncSync).not.toHaveBeenCalled(); // the prepared file's fsync, like the log's, ran off the event loop
+    expect(storage.installPrepared(prepared)).toBe(true);
+    expect(fs.readdirSync(dir).sort()).toEqual([LOG_FILE_NAME, SNAPSHOT_FILE_NAME]);
+    storage.save({ hard_state: null, entries: entries(11, 11, 2) });
+    storage.close();
+
+    const reopened = Storage.open<Data>({ dir, fsync: true });
+    expect(reopened.recovered().snapshot).toEqual(snapshotAt(6, 2));
+    expect(indexes(reopened.recovered().entries)).toEqual([7, 8, 9, 10, 11]);
+    expect(reopened.recovered().hard_state).toEqual(hard(2, 1, 6));
+    reopened.close();
+  });
+
+  it('after a crash before the install, reopens as if nothing was prepared', async () => {
+    const dir = freshDir();
+    const storage = Storage.open<Data>({ dir, fsync: false });
+    storage.save({ hard_state: hard(1, 1), entries: entries(1, 5, 1) });
+    storage.saveSnapshot(snapshotAt(2, 1));
+    await storage.prepareSnapshot(snapshotAt(4, 1));
+    // No installPrepared(), no close(): the process died here.
+    const reopened = Storage.open<Data>({ dir, fsync: false });
+    expect(reopened.recovered().snapshot).toEqual(snapshotAt(2, 1));
+    expect(indexes(reopened.recovered().entries)).toEqual([3, 4, 5]);
+    expect(fs.readdirSync(dir).sort()).toEqual([LOG_FILE_NAME, SNAPSHOT_FILE_NAME]);
+    reopened.close();
+  });
+
+  it('discards a prepared snapshot that a newer one overtook', async () => {
+    const dir = freshDir();
+    const storage = Storage.open<Data>({ dir, fsync: false });
+    storage.save({ hard_state: hard(1, 1), entries: entries(1, 5, 1) });
+    const prepared = await storage.prepareSnapshot(snapshotAt(3, 1));
+    storage.saveSnapshot(snapshotAt(20, 1)); // from the master, meanwhile
+    expect(storage.installPrepared(prepared)).toBe(false);
+    expect(storage.loadSnapshot()).toEqual(snapshotAt(20, 1));
+    expect(fs.readdirSync(dir).sort()).toEqual([LOG_FILE_NAME, SNAPSHOT_FILE_NAME]);
+    storage.close();
+  });
+
+  it('prepares one snapshot at a time, and in memory works the same way', async () => {
+    const storage = Storage.open<Data>({ dir: freshDir(), fsync: false });
+    storage.save({ hard_state: hard(1, 1), entries: entries(1, 5, 1) });
+    const first = storage.prepareSnapshot(snapshotAt(3, 1));
+    await expect(storage.prepareSnapshot(snapshotAt(4, 1))).rejects.toThrow(/already being prepared/);
+    expect(storage.installPrepared(await first)).toBe(true);
+    storage.close();
+
+    const memory = InMemoryStorage.open<Data>();
+    const prepared = await memory.prepareSnapshot(snapshotAt(3, 1));
+    expect(memory.loadSnapshot()).toBeNull();
+    expect(memory.installPrepared(prepared)).toBe(true);
+    expect(memory.loadSnapshot()).toEqual(snapshotAt(3, 1));
+    memory.saveSnapshot(snapshotAt(9, 1));
+    expect(memory.installPrepared(await memory.prepareSnapshot(snapshotAt(5, 1)))).toBe(false);
+    expect(memory.loadSnapshot()).toEqual(snapshotAt(9, 1));
+  });
+});
