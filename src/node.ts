@@ -181,7 +181,7 @@ export class DdbNode implements DatabaseService {
         if (this.stopped) return;
         // Any reply still open is for a request that needed no answer.
         this.transport.closeReplies(Infinity);
-        if (this.replica.hasReady()) this.scheduleReady();
+        if (this.replica.hasReady() || this.prepared !== null) this.scheduleReady();
       },
       (error: unknown) => this.failed(error),
     );
@@ -193,9 +193,17 @@ export class DdbNode implements DatabaseService {
    * everything else waits for it. Messages stepped meanwhile go to the next
    * pass; under steady load a run goes on pass after pass, so what must not
    * wait for the run to end (answers, compaction) happens after each pass.
+   * Between passes the loop also installs a compaction's snapshot once it is
+   * prepared (compactIfLong), awaited like an fsync.
    */
   private async readyPasses(): Promise<void> {
-    while (!this.stopped && this.replica.hasReady()) {
+    while (!this.stopped && (this.prepared !== null || this.replica.hasReady())) {
+      if (this.prepared !== null) {
+        const prepared = this.prepared;
+        this.prepared = null;
+        await this.installPrepared(prepared);
+        continue;
+      }
       const ready = this.replica.ready();
       // Requests stepped before ready() have their answers in it.
       const answered = this.transport.replyMark();
@@ -220,7 +228,6 @@ export class DdbNode implements DatabaseService {
   private afterPass(answered: number): void {
     this.transport.closeReplies(answered);
     this.appliedWaiters.applied(this.machine.applied_index);
-    this.installPrepared();
     this.compactIfLong();
     this.logRoleChange();
     this.progress.notify();
@@ -296,21 +303,23 @@ export class DdbNode implements DatabaseService {
     this.storage.prepareSnapshot(snapshot).then(
       (prepared) => {
         this.prepared = prepared;
-        // A running ready loop installs it after its pass: a pass may be awaiting the log's fsync.
-        if (!this.readyRunning) this.installPrepared();
+        // The ready loop installs it between passes (a pass may be awaiting the log's fsync).
+        this.scheduleReady();
       },
       (error: unknown) => this.failed(error),
     );
   }
 
-  /** Puts a prepared snapshot in place and compacts the log up to it; never while a pass awaits an fsync. */
-  private installPrepared(): void {
-    const prepared = this.prepared;
-    if (prepared === null || this.stopped) return;
-    this.prepared = null;
+  /**
+   * Puts the prepared snapshot in place and compacts the log up to it. Awaited
+   * by the ready loop between passes, like an fsync: the event loop goes on
+   * (messages are stepped, requests parsed) and the next pass starts after it.
+   */
+  private async installPrepared(prepared: PreparedSnapshot): Promise<void> {
+    const installed = await this.storage.installPrepared(prepared);
     this.compacting = false;
-    // False when a snapshot from the master overtook it meanwhile: then there is nothing to compact.
-    if (!this.storage.installPrepared(prepared)) return;
+    // Not installed when a snapshot from the master overtook it: then there is nothing to compact.
+    if (!installed || this.stopped) return;
     this.replica.compact(prepared.meta.last_index, IMAGE_IN_STORAGE);
     this.options.logger.debug('compacted the log', { last_index: prepared.meta.last_index });
   }

@@ -1,8 +1,8 @@
 /**
  * The few file-system steps storage needs, each with its durability rule. All
- * synchronous but writeAllAsync: the node persists between ready() and sending,
- * and Raft forbids answering before the data is on disk. Only a compaction's
- * snapshot, which answers nobody, is written while the node goes on.
+ * synchronous but the *Async ones: the node persists between ready() and
+ * sending, and Raft forbids answering before the data is on disk. Only a
+ * compaction, which answers nobody, is written while the event loop goes on.
  *
  * `fsync: false` skips every fsync (files and directories). Tests use it for
  * speed; the product always fsyncs.
@@ -62,6 +62,36 @@ export function replaceFileDurably(filePath: string, parts: Uint8Array[], fsync:
   }
   fs.renameSync(temporary, filePath);
   fsyncDirectory(path.dirname(filePath), fsync);
+}
+
+/** fsyncDirectory() off the event loop. */
+export async function fsyncDirectoryAsync(dir: string, fsync: boolean): Promise<void> {
+  if (!fsync) return;
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A file written and fsynced off the event loop, not yet in place. */
+export async function writeFileDurablyAsync(filePath: string, parts: Uint8Array[], fsync: boolean): Promise<void> {
+  const file = await fs.promises.open(filePath, 'w');
+  try {
+    await writeAllAsync(file, parts);
+    if (fsync) await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** replaceFileDurably() off the event loop, with the same steps in the same order. */
+export async function replaceFileDurablyAsync(filePath: string, parts: Uint8Array[], fsync: boolean): Promise<void> {
+  const temporary = temporaryPath(filePath);
+  await writeFileDurablyAsync(temporary, parts, fsync);
+  await fs.promises.rename(temporary, filePath);
+  await fsyncDirectoryAsync(path.dirname(filePath), fsync);
 }
 
 /** Removes the temporary file of a replacement a crash interrupted, if any. */

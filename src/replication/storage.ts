@@ -47,7 +47,16 @@ import {
   type ReplayedLog,
   type SnapshotToSave,
 } from './storage-records';
-import { fsyncDirectory, readFileIfExists, removeTemporary, replaceFileDurably, truncateDurably, writeAll, writeAllAsync } from './storage-files';
+import {
+  fsyncDirectoryAsync,
+  readFileIfExists,
+  removeTemporary,
+  replaceFileDurably,
+  replaceFileDurablyAsync,
+  truncateDurably,
+  writeAll,
+  writeFileDurablyAsync,
+} from './storage-files';
 
 export { entriesKeptBySnapshot } from './storage-records';
 
@@ -87,15 +96,16 @@ export interface LogStorage<T> {
   sync(): Promise<void>;
   saveSnapshot(snapshot: SnapshotToSave): void;
   /**
-   * saveSnapshot() in two steps, so the node keeps serving while a large image
-   * reaches the disk: prepareSnapshot() writes and fsyncs it beside the current
-   * snapshot, off the event loop, replacing nothing; installPrepared() then
-   * renames it into place and rewrites the log as saveSnapshot() does. A
-   * prepared snapshot that a newer one (saveSnapshot from the master) overtook
-   * is discarded: installPrepared() returns false.
+   * saveSnapshot() in two steps, both off the event loop, so the node keeps
+   * serving while a large image reaches the disk. prepareSnapshot() writes and
+   * fsyncs it beside the current snapshot, replacing nothing; the log may be
+   * written meanwhile. installPrepared() renames it into place and rewrites the
+   * log as saveSnapshot() does; like sync(), nothing may use the storage until
+   * it settles. A prepared snapshot that a newer one (saveSnapshot from the
+   * master) overtook is discarded: installPrepared() resolves false.
    */
   prepareSnapshot(snapshot: SnapshotToSave): Promise<PreparedSnapshot>;
-  installPrepared(prepared: PreparedSnapshot): boolean;
+  installPrepared(prepared: PreparedSnapshot): Promise<boolean>;
   /** The latest snapshot saved or recovered, image included; null if there is none. */
   loadSnapshot(): Snapshot | null;
   close(): void;
@@ -133,13 +143,20 @@ export class Storage<T> implements LogStorage<T> {
   private hardState: HardState;
   private hardStateUnsynced = false;
   private snapshotMeta: SnapshotMeta;
-  /** terms[i] is the term of the stored entry at snapshotMeta.last_index + 1 + i: all save() checks need. */
-  private terms: number[];
+  /**
+   * The stored entries after the snapshot, entries[i] at index snapshotMeta.last_index + 1 + i:
+   * what save() checks against, and what a snapshot's log rewrite keeps, so the
+   * rewrite never reads the file back. They are the entry objects the node's
+   * log holds too: an array of references, not copies.
+   */
+  private entries: Entry<T>[];
   private failure: Error | null = null;
   /** An fsync from sync() is running; nothing else may touch the file until it settles. */
   private syncing = false;
   /** prepareSnapshot() is writing the prepared file; one at a time. */
   private preparing = false;
+  /** installPrepared() is replacing the files; nothing else may touch them until it settles. */
+  private installing = false;
 
   private constructor(
     private readonly options: StorageOptions,
@@ -148,7 +165,7 @@ export class Storage<T> implements LogStorage<T> {
     this.paths = storagePaths(options.dir);
     this.hardState = state.hard_state;
     this.snapshotMeta = state.snapshot?.meta ?? EMPTY_SNAPSHOT_META;
-    this.terms = state.entries.map((entry) => entry.term);
+    this.entries = [...state.entries];
     this.fd = fs.openSync(this.paths.log, 'a');
   }
 
@@ -214,8 +231,8 @@ export class Storage<T> implements LogStorage<T> {
     if (!sync) return false;
     this.writeRecord(fd, { hard_state: this.hardStateUnsynced ? this.hardState : null, entries: batch.entries });
     if (batch.entries.length > 0) {
-      this.terms.length = batch.entries[0].index - this.snapshotMeta.last_index - 1;
-      for (const entry of batch.entries) this.terms.push(entry.term);
+      this.entries.length = batch.entries[0].index - this.snapshotMeta.last_index - 1;
+      for (const entry of batch.entries) this.entries.push(entry);
     }
     return this.options.fsync;
   }
@@ -256,40 +273,39 @@ export class Storage<T> implements LogStorage<T> {
     this.assertSnapshotFollows(meta, snapshot.data);
     this.preparing = true;
     try {
-      const file = await fs.promises.open(this.paths.prepared, 'w');
-      try {
-        await writeAllAsync(file, encodeSnapshotFile(snapshot));
-        if (this.options.fsync) await file.sync();
-      } finally {
-        await file.close();
-      }
-    } catch (error) {
-      this.failure = error as Error;
-      throw error;
+      await this.guardAsync(() => writeFileDurablyAsync(this.paths.prepared, encodeSnapshotFile(snapshot), this.options.fsync));
     } finally {
       this.preparing = false;
     }
     return { meta, file: this.paths.prepared, data: null };
   }
 
-  installPrepared(prepared: PreparedSnapshot): boolean {
+  async installPrepared(prepared: PreparedSnapshot): Promise<boolean> {
     this.usableFd();
     if (prepared.file !== this.paths.prepared) throw new Error('installPrepared: not a snapshot this storage prepared');
     if (prepared.meta.last_index <= this.snapshotMeta.last_index) {
       fs.rmSync(prepared.file, { force: true });
       return false;
     }
-    this.guard(() => {
-      fs.renameSync(prepared.file as string, this.paths.snapshot);
-      fsyncDirectory(this.options.dir, this.options.fsync);
-      this.rewriteLogAfter(prepared.meta);
-    });
+    this.installing = true;
+    try {
+      await this.guardAsync(async () => {
+        // The snapshot is durable in place before the log drops what it covers.
+        await fs.promises.rename(prepared.file as string, this.paths.snapshot);
+        await fsyncDirectoryAsync(this.options.dir, this.options.fsync);
+        const kept = entriesKeptBySnapshot(this.entries, prepared.meta);
+        await replaceFileDurablyAsync(this.paths.log, encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET), this.options.fsync);
+        this.logReplaced(prepared.meta, kept);
+      });
+    } finally {
+      this.installing = false;
+    }
     return true;
   }
 
   /** Writes the commit index that has not gone out with a record yet, so a clean restart applies all it can at once. */
   close(): void {
-    if (this.hardStateUnsynced && this.fd !== null && this.failure === null && !this.syncing) {
+    if (this.hardStateUnsynced && this.fd !== null && this.failure === null && !this.syncing && !this.installing) {
       this.writeRecord(this.fd, { hard_state: this.hardState, entries: [] });
       this.fsyncNow();
     }
@@ -303,14 +319,19 @@ export class Storage<T> implements LogStorage<T> {
    * index, none otherwise). Runs inside guard().
    */
   private rewriteLogAfter(meta: SnapshotMeta): void {
-    const kept = entriesKeptBySnapshot(this.readLog().entries, meta);
-    const records = encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET);
-    replaceFileDurably(this.paths.log, records, this.options.fsync);
-    // The open descriptor still points at the replaced file.
+    const kept = entriesKeptBySnapshot(this.entries, meta);
+    replaceFileDurably(this.paths.log, encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET), this.options.fsync);
+    this.logReplaced(meta, kept);
+  }
+
+  /** The log file was replaced by one that holds the hard state and `kept`, after the snapshot at `meta`. */
+  private logReplaced(meta: SnapshotMeta, kept: Entry<T>[]): void {
+    // The open descriptor still points at the replaced file (unless close() came meanwhile).
+    if (this.fd === null) return;
     this.closeFd();
     this.fd = fs.openSync(this.paths.log, 'a');
     this.snapshotMeta = meta;
-    this.terms = kept.map((entry) => entry.term);
+    this.entries = kept;
     this.hardStateUnsynced = false;
   }
 
@@ -339,7 +360,18 @@ export class Storage<T> implements LogStorage<T> {
     }
     if (this.fd === null) throw new Error(`storage in ${this.options.dir} is closed`);
     if (this.syncing) throw new Error(`storage in ${this.options.dir}: used while a sync is in flight`);
+    if (this.installing) throw new Error(`storage in ${this.options.dir}: used while a snapshot is being installed`);
     return this.fd;
+  }
+
+  /** guard() for work off the event loop. */
+  private async guardAsync(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.failure = error as Error;
+      throw error;
+    }
   }
 
   /** Runs file work; if it throws, the files are in an unknown state and this instance is done. */
@@ -352,21 +384,14 @@ export class Storage<T> implements LogStorage<T> {
     }
   }
 
-  /** The log as written so far; this process wrote and fsynced all of it, so any damage throws. */
-  private readLog(): ReplayedLog<T> {
-    const scan = scanFrames(fs.readFileSync(this.paths.log), this.paths.log);
-    if (scan.torn_bytes > 0) throw new Error(`${this.paths.log}: ${scan.torn_bytes} bad bytes at the end of a log written by this process`);
-    return replayLog<T>(scan.payloads, this.paths.log);
-  }
-
   private assertEntriesFit(entries: Entry<T>[], term: number): void {
     const first = entries[0].index;
     const base = this.snapshotMeta.last_index;
-    const last = base + this.terms.length;
+    const last = base + this.entries.length;
     if (!Number.isSafeInteger(first) || first <= base || first > last + 1) {
       throw new Error(`entries from index ${String(first)} do not fit the stored log ${base + 1}..${last} (snapshot at ${base})`);
     }
-    let previousTerm = first - 1 === base ? this.snapshotMeta.last_term : this.terms[first - base - 2];
+    let previousTerm = first - 1 === base ? this.snapshotMeta.last_term : (this.entries[first - base - 2] as Entry<T>).term;
     entries.forEach((entry, offset) => {
       if (!isEntry(entry) || entry.index !== first + offset) {
         throw new Error(`entry ${offset} of the batch is malformed or not contiguous (index ${String(entry.index)})`);
@@ -460,11 +485,11 @@ export class InMemoryStorage<T> implements LogStorage<T> {
     return Promise.resolve({ meta: { ...snapshot.meta }, file: null, data });
   }
 
-  installPrepared(prepared: PreparedSnapshot): boolean {
+  installPrepared(prepared: PreparedSnapshot): Promise<boolean> {
     if (prepared.data === null) throw new Error('installPrepared: not a snapshot this storage prepared');
-    if (this.snapshot !== null && prepared.meta.last_index <= this.snapshot.meta.last_index) return false;
+    if (this.snapshot !== null && prepared.meta.last_index <= this.snapshot.meta.last_index) return Promise.resolve(false);
     this.snapshot = { meta: { ...prepared.meta }, data: prepared.data };
-    return true;
+    return Promise.resolve(true);
   }
 
   loadSnapshot(): Snapshot | null {

@@ -133,6 +133,17 @@ describe('Storage snapshots', () => {
     again.close();
   });
 
+  test('a snapshot after a suffix was replaced keeps the replacing entries, not the replaced ones', () => {
+    const dir = freshDir();
+    const reopened = withStorage(dir, (storage) => {
+      storage.save({ hard_state: hard(1, 1), entries: entries(1, 8, 1, 'old') });
+      storage.save({ hard_state: hard(2, 2), entries: entries(5, 9, 2, 'new') });
+      storage.saveSnapshot(snapshotAt(6, 2));
+    });
+    expect(reopened.recovered().entries).toEqual(entries(7, 9, 2, 'new'));
+    reopened.close();
+  });
+
   test('a snapshot at the last entry leaves an empty log that the next save continues', () => {
     const dir = freshDir();
     const reopened = withStorage(dir, (storage) => {
@@ -482,8 +493,11 @@ describe('prepareSnapshot() then installPrepared(): a compaction written off the
     await storage.sync();
     const prepared = await preparing;
     expect(fs.existsSync(path.join(dir, SNAPSHOT_FILE_NAME))).toBe(false);
-    expect(fsyncSync).not.toHaveBeenCalled(); // the prepared file's fsync, like the log's, ran off the event loop
-    expect(storage.installPrepared(prepared)).toBe(true);
+    const installing = storage.installPrepared(prepared);
+    // Like sync(): nothing may use the files until the install settles.
+    expect(() => storage.write({ hard_state: null, entries: entries(11, 11, 2) })).toThrow(/being installed/);
+    expect(await installing).toBe(true);
+    expect(fsyncSync).not.toHaveBeenCalled(); // every fsync of prepare and install ran off the event loop
     expect(fs.readdirSync(dir).sort()).toEqual([LOG_FILE_NAME, SNAPSHOT_FILE_NAME]);
     storage.save({ hard_state: null, entries: entries(11, 11, 2) });
     storage.close();
@@ -515,7 +529,7 @@ describe('prepareSnapshot() then installPrepared(): a compaction written off the
     storage.save({ hard_state: hard(1, 1), entries: entries(1, 5, 1) });
     const prepared = await storage.prepareSnapshot(snapshotAt(3, 1));
     storage.saveSnapshot(snapshotAt(20, 1)); // from the master, meanwhile
-    expect(storage.installPrepared(prepared)).toBe(false);
+    expect(await storage.installPrepared(prepared)).toBe(false);
     expect(storage.loadSnapshot()).toEqual(snapshotAt(20, 1));
     expect(fs.readdirSync(dir).sort()).toEqual([LOG_FILE_NAME, SNAPSHOT_FILE_NAME]);
     storage.close();
@@ -526,16 +540,16 @@ describe('prepareSnapshot() then installPrepared(): a compaction written off the
     storage.save({ hard_state: hard(1, 1), entries: entries(1, 5, 1) });
     const first = storage.prepareSnapshot(snapshotAt(3, 1));
     await expect(storage.prepareSnapshot(snapshotAt(4, 1))).rejects.toThrow(/already being prepared/);
-    expect(storage.installPrepared(await first)).toBe(true);
+    expect(await storage.installPrepared(await first)).toBe(true);
     storage.close();
 
     const memory = InMemoryStorage.open<Data>();
     const prepared = await memory.prepareSnapshot(snapshotAt(3, 1));
     expect(memory.loadSnapshot()).toBeNull();
-    expect(memory.installPrepared(prepared)).toBe(true);
+    expect(await memory.installPrepared(prepared)).toBe(true);
     expect(memory.loadSnapshot()).toEqual(snapshotAt(3, 1));
     memory.saveSnapshot(snapshotAt(9, 1));
-    expect(memory.installPrepared(await memory.prepareSnapshot(snapshotAt(5, 1)))).toBe(false);
+    expect(await memory.installPrepared(await memory.prepareSnapshot(snapshotAt(5, 1)))).toBe(false);
     expect(memory.loadSnapshot()).toEqual(snapshotAt(9, 1));
   });
 });
