@@ -37,7 +37,11 @@ function answerText(response: http.ServerResponse, status: number, text: string)
   response.end(text);
 }
 
-/** A write's failure, as its own result: a bug in one write of a batch is that write's 500, not the batch's. */
+/**
+ * A failure as its own result: a DdbError keeps its code; anything else is a
+ * bug, logged and answered INTERNAL (500), so one bad write of a batch never
+ * fails the others.
+ */
 function failureOf(error: unknown, logger: Logger): { ok: false; error: { code: string; message: string; details: Record<string, unknown> } } {
   const failure = error instanceof DdbError ? error : new DdbError('INTERNAL', 'internal error');
   if (!(error instanceof DdbError)) logger.error('internal request failed unexpectedly', { error: (error as Error)?.stack ?? String(error) });
