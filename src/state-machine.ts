@@ -48,11 +48,7 @@ export class StateMachine {
     return result;
   }
 
-  snapshot(): Uint8Array {
-    return Buffer.concat(this.snapshotParts());
-  }
-
-  /** snapshot() as parts to write in order, so the database images are not copied again. */
+  /** The snapshot image as parts to write in order, so the database images are not copied again. */
   snapshotParts(): Uint8Array[] {
     const header = Buffer.from(JSON.stringify({ applied_index: this.appliedIndex, state_hash: this.stateHash }));
     const length = Buffer.alloc(HEADER_LENGTH_BYTES);
