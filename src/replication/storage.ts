@@ -293,9 +293,9 @@ export class Storage<T> implements LogStorage<T> {
         // The snapshot is durable in place before the log drops what it covers.
         await fs.promises.rename(prepared.file as string, this.paths.snapshot);
         await fsyncDirectoryAsync(this.options.dir, this.options.fsync);
-        const kept = entriesKeptBySnapshot(this.entries, prepared.meta);
-        await replaceFileDurablyAsync(this.paths.log, encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET), this.options.fsync);
-        this.logReplaced(prepared.meta, kept);
+        const log = this.logAfter(prepared.meta);
+        await replaceFileDurablyAsync(this.paths.log, log.records, this.options.fsync);
+        this.logReplaced(prepared.meta, log.kept);
       });
     } finally {
       this.installing = false;
@@ -312,16 +312,21 @@ export class Storage<T> implements LogStorage<T> {
     this.closeFd();
   }
 
-  /**
-   * The second half of installing a snapshot, once it is durable in place: the
-   * log keeps the hard state and the entries the snapshot leaves
-   * (entriesKeptBySnapshot: those after it if the log agrees with it at its last
-   * index, none otherwise). Runs inside guard().
-   */
+  /** The second half of installing a snapshot, once it is durable in place. Runs inside guard(). */
   private rewriteLogAfter(meta: SnapshotMeta): void {
+    const log = this.logAfter(meta);
+    replaceFileDurably(this.paths.log, log.records, this.options.fsync);
+    this.logReplaced(meta, log.kept);
+  }
+
+  /**
+   * The log a snapshot at `meta` leaves: the hard state and the entries after it
+   * (entriesKeptBySnapshot: those after it if the log agrees with it at its
+   * last index, none otherwise), as records to write.
+   */
+  private logAfter(meta: SnapshotMeta): { kept: Entry<T>[]; records: Uint8Array[] } {
     const kept = entriesKeptBySnapshot(this.entries, meta);
-    replaceFileDurably(this.paths.log, encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET), this.options.fsync);
-    this.logReplaced(meta, kept);
+    return { kept, records: encodeLogInRecords(this.hardState, kept, REWRITE_RECORD_BYTES_TARGET) };
   }
 
   /** The log file was replaced by one that holds the hard state and `kept`, after the snapshot at `meta`. */
