@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DdbNode } from '../../src/node';
 import { parseConfig } from '../../utils/config';
 import { createSilentLogger } from '../../utils/logger';
+import { pollUntil } from '../support/poll';
 
 const LOG_ENTRIES_MAX = 100;
 const WRITERS = 32;
@@ -30,8 +31,7 @@ it('keeps the log near log_entries_max while writes keep coming', async () => {
   const started = new DdbNode({ config, self: config.nodes[0], data_dir: dir, logger: createSilentLogger() });
   node = started;
   started.start();
-  const deadline = Date.now() + 5000;
-  while (started.status().role !== 'master' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  await pollUntil(() => started.status().role === 'master', { timeout_ms: 5000, interval_ms: 5, what: 'the single node to become master' });
   await started.write({ type: 'create_table', db_name: null, table_name: 'items', columns: ['v'] });
 
   let longest = 0;
