@@ -1,6 +1,6 @@
 /**
  * A short chaos run in `npm test`: 5 real nodes, every fault kind, about 30 s.
- * nftables is required for the partitions (.ci/run installs it).
+ * nftables is required for the partitions; `npm test` installs it first (scripts/ensure-test-tools.js).
  */
 import { runChaos } from './chaos-run';
 import { Firewall } from './firewall';
