@@ -14,9 +14,12 @@ const root = path.resolve(__dirname, '..');
 const SOURCE_DIRS = ['src', 'handlers', 'database', 'utils', 'test', 'scripts'];
 const BUILD_STAMP = path.join(root, 'dist', '.build-stamp');
 
-function run(command) {
-  process.stderr.write(`ddb: ${command}\n`);
+/** Runs a step, saying first what it does and about how long it takes, and after how long it took. */
+function run(command, what) {
+  process.stderr.write(`ddb: ${what} (${command})\n`);
+  const started = Date.now();
   execSync(command, { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
+  process.stderr.write(`ddb: done in ${Math.round((Date.now() - started) / 1000)} s\n`);
 }
 
 function newestSourceMs(dir) {
@@ -45,12 +48,12 @@ function buildIsCurrent() {
 }
 
 if (!dependenciesInstalled()) {
-  run('npm ci --no-audit --no-fund');
+  run('npm ci --no-audit --no-fund', 'first run: installing the dependencies; compiling the SQLite driver takes about 2-3 minutes');
   // npm may skip install scripts it has not been told to allow; the SQLite
   // driver is then installed without its compiled addon. Build it explicitly.
-  if (!dependenciesInstalled()) run('npm rebuild better-sqlite3');
+  if (!dependenciesInstalled()) run('npm rebuild better-sqlite3', 'compiling the SQLite driver, about 2-3 minutes');
 }
 if (!buildIsCurrent()) {
-  run('npx tsc -p tsconfig.json');
+  run('npx tsc -p tsconfig.json', 'compiling the TypeScript sources to dist/, about 30 s');
   fs.writeFileSync(BUILD_STAMP, new Date().toISOString());
 }
