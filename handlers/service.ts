@@ -5,6 +5,7 @@
  */
 import type { Command } from '../database/commands';
 import type { Engine } from '../database/engine';
+import type { Readiness } from '../src/readiness';
 
 export type Consistency = 'local' | 'strong';
 
@@ -48,4 +49,6 @@ export interface DatabaseService {
   /** Resolves once a read at this consistency may be served from the local engine. */
   readBarrier(consistency: Consistency): Promise<void>;
   status(): NodeStatus;
+  /** Whether this node knows a live master and has applied what it had committed (GET /ready). */
+  readiness(): Readiness;
 }

@@ -25,6 +25,7 @@ import { StateMachine, type LogPayload } from './state-machine';
 import { TickClock, timingFor, type Timing } from './timing';
 import { AppliedIndexWaiters, ProposalWaiters, noMaster } from './waiters';
 import { buildStatus } from './status';
+import { readinessOf, type Readiness } from './readiness';
 import { Progress } from './progress';
 
 export interface NodeOptions {
@@ -261,8 +262,8 @@ export class DdbNode implements DatabaseService {
   private logRoleChange(): void {
     const status = this.replica.status();
     if (status.role === this.loggedRole) return;
-    const details = { term: status.term, master_id: status.master_id, commit_index: status.commit_index };
-    this.options.logger.info(`role ${this.loggedRole} → ${status.role}`, details);
+    const details = { term: status.term, master_id: status.master_id, commit_index: status.commit_index, reason: status.role_reason };
+    this.options.logger.warn(`role ${this.loggedRole} → ${status.role}: ${status.role_reason}`, details);
     this.loggedRole = status.role;
   }
 
@@ -472,6 +473,18 @@ export class DdbNode implements DatabaseService {
 
   private withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
     return this.progress.race(promise, deadline, `${what} not confirmed by a majority in time`);
+  }
+
+  readiness(): Readiness {
+    const replica = this.replica.status();
+    const master = replica.peers.find((peer) => peer.id === replica.master_id);
+    const ticks_ago = master?.last_contact_ticks_ago ?? null;
+    return readinessOf({
+      replica,
+      applied_index: this.machine.applied_index,
+      master_silent_ms: ticks_ago === null ? null : ticks_ago * this.timing.tick_ms,
+      failover_timeout_ms: this.options.config.failover_timeout_ms,
+    });
   }
 
   status(): NodeStatus {

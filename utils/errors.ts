@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   NOT_MASTER: 307,
   NO_MASTER: 503,
+  NOT_READY: 503,
   INTERNAL: 500,
 } as const;
 

@@ -149,6 +149,12 @@ export interface ReplicaStatus {
   term: number;
   master_id: number | null;
   commit_index: number;
+  /** The commit index of the master as last heard (a master's own): what a ready node has applied. */
+  master_commit_index: number;
+  /** Master: the entry that opened its term is committed, so it knows the latest commit index (ReadIndex). */
+  term_start_committed: boolean;
+  /** Why the role last changed, in words. */
+  role_reason: string;
   /** Highest index handed to the node to apply (or restored from a snapshot). */
   applied_index: number;
   first_index: number;

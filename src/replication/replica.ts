@@ -164,6 +164,14 @@ export class Replica<T> {
   private last_master_id: number | null = null;
   /** The master's last word on which slaves are live; null until a master is heard. */
   private live_ids: number[] | null = null;
+  /**
+   * Slave: the highest commit index its master has announced in this term
+   * (appends and snapshots), whether or not this log has caught up to it yet:
+   * the node is ready once it has applied that far.
+   */
+  private master_commit_index = 0;
+  /** Why the role last changed, in words for the node's log. */
+  private role_reason = 'started as a slave';
   private handlers: RoleHandlers<T>;
 
   private readonly log: ReplicatedLog<T>;
@@ -204,7 +212,7 @@ export class Replica<T> {
     this.persisted_hard_state = this.hardState();
     this.handlers = this.slaveHandlers();
     // A cluster of one needs nobody's vote: it promotes itself at once.
-    if (this.others.length === 0) this.startPreVote();
+    if (this.others.length === 0) this.startPreVote('a cluster of one node');
   }
 
   // ---- driving inputs ----------------------------------------------------
@@ -317,6 +325,9 @@ export class Replica<T> {
       term: this.term,
       master_id: this.masterId(),
       commit_index: this.log.commit_index,
+      master_commit_index: this.role === 'master' ? this.log.commit_index : this.master_commit_index,
+      term_start_committed: this.role === 'master' && this.log.term(this.log.commit_index) === this.term,
+      role_reason: this.role_reason,
       applied_index: this.log.applied_index,
       first_index: this.log.firstIndex(),
       last_index: this.log.lastIndex(),
@@ -350,13 +361,14 @@ export class Replica<T> {
         return false;
       }
       // A pre-vote carries a term its sender has not moved to: no step down for it.
-      if (!message.pre_vote) this.becomeSlave(message.term, null);
+      if (!message.pre_vote) this.becomeSlave(message.term, null, `node ${message.from} asked for votes in term ${message.term}`);
       return true;
     }
     // A granted pre-vote carries the term we asked for, not one anybody is in.
     if (message.type === 'vote_response' && message.pre_vote && message.granted) return true;
     const from_master = message.type === 'append_entries' || message.type === 'install_snapshot';
-    this.becomeSlave(message.term, from_master ? message.from : null);
+    const reason = from_master ? `node ${message.from} is master of term ${message.term}` : `heard term ${message.term} from node ${message.from}`;
+    this.becomeSlave(message.term, from_master ? message.from : null, reason);
     return true;
   }
 
@@ -381,13 +393,15 @@ export class Replica<T> {
 
   // ---- role changes --------------------------------------------------------
 
-  private becomeSlave(term: number, master_id: number | null): void {
+  private becomeSlave(term: number, master_id: number | null, reason: string): void {
     assert(term >= this.term, `step down to term ${term} from term ${this.term}`);
     if (term > this.term) {
       this.term = term;
       this.vote = null;
     }
+    if (this.role !== 'slave') this.role_reason = reason;
     this.role = 'slave';
+    this.master_commit_index = 0;
     this.pre_candidate = false;
     this.master_id = null;
     this.progress.clear();
@@ -406,8 +420,9 @@ export class Replica<T> {
   }
 
   /** Starts (or restarts after a back-off) a campaign with a pre-vote for the next term. */
-  private startPreVote(): void {
+  private startPreVote(reason: string): void {
     assert(this.role !== 'master', 'a master does not campaign');
+    if (this.role !== 'candidate') this.role_reason = reason;
     this.role = 'candidate';
     this.pre_candidate = true;
     this.master_id = null;
@@ -443,12 +458,13 @@ export class Replica<T> {
     // A lost campaign waits for its back-off in tickCandidate; nothing to do here.
     if (outcome !== 'won') return;
     if (this.pre_candidate) this.startElection();
-    else this.becomeMaster();
+    else this.becomeMaster(`won the election of term ${this.term} with ${granted_count} of ${this.config.peers.length} votes`);
   }
 
-  private becomeMaster(): void {
+  private becomeMaster(reason: string): void {
     assert(this.role === 'candidate' && !this.pre_candidate, 'only a candidate that won its election promotes');
     this.role = 'master';
+    this.role_reason = reason;
     this.master_id = this.id;
     this.last_master_id = this.id;
     this.handlers = this.masterHandlers();
@@ -505,7 +521,9 @@ export class Replica<T> {
 
   private tickSlave(): void {
     this.election_elapsed_ticks += 1;
-    if (this.election_elapsed_ticks >= this.electionTimeoutTicks()) this.startPreVote();
+    if (this.election_elapsed_ticks < this.electionTimeoutTicks()) return;
+    const silent = this.last_master_id === null ? 'no master heard since the start' : `no word from the master (node ${this.last_master_id}) within the fail-over timeout`;
+    this.startPreVote(silent);
   }
 
   /**
@@ -550,6 +568,7 @@ export class Replica<T> {
 
   private handleAppend(message: AppendEntries<T>): void {
     this.live_ids = message.live_ids;
+    this.master_commit_index = Math.max(this.master_commit_index, message.commit);
     const commit_index = this.log.commit_index;
     // Entries up to our commit are committed, hence identical in the master's log: nothing to check.
     if (message.prev_index < commit_index) {
@@ -570,6 +589,7 @@ export class Replica<T> {
   private handleSnapshot(message: InstallSnapshot): void {
     this.live_ids = message.live_ids;
     const meta = message.snapshot.meta;
+    this.master_commit_index = Math.max(this.master_commit_index, meta.last_index);
     if (meta.last_index <= this.log.commit_index) {
       this.answerAppend(message, { success: true, index: this.log.commit_index, hint_index: 0, hint_term: 0 });
       return;
@@ -624,7 +644,7 @@ export class Replica<T> {
 
   private tickCandidate(): void {
     this.campaign_elapsed_ticks += 1;
-    if (this.campaign_elapsed_ticks >= this.campaign_backoff_ticks) this.startPreVote();
+    if (this.campaign_elapsed_ticks >= this.campaign_backoff_ticks) this.startPreVote('the last campaign did not win');
   }
 
   /**
@@ -643,7 +663,7 @@ export class Replica<T> {
       case 'append_entries':
       case 'install_snapshot':
         // A master of our term exists: follow it.
-        this.becomeSlave(this.term, message.from);
+        this.becomeSlave(this.term, message.from, `node ${message.from} is master of term ${this.term}`);
         this.stepSlave(message);
         return;
       case 'request_vote':
@@ -674,8 +694,10 @@ export class Replica<T> {
       progress.snapshot_sent_ago_ticks = Math.min(progress.snapshot_sent_ago_ticks + 1, TICKS_AGO_MAX);
     }
     // Check-quorum: a master cut off from a majority stops serving writes and strong reads.
-    if (this.liveIds().length + 1 < majoritySize(this.config.peers.length)) {
-      this.becomeSlave(this.term, null);
+    const reachable_count = this.liveIds().length + 1;
+    if (reachable_count < majoritySize(this.config.peers.length)) {
+      const heard = `heard from ${reachable_count} of ${this.config.peers.length} nodes within the fail-over timeout`;
+      this.becomeSlave(this.term, null, `lost contact with a majority: ${heard}`);
       return;
     }
     if (this.heartbeat_elapsed_ticks < this.config.heartbeat_ticks) return;

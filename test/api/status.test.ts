@@ -25,3 +25,9 @@ it('answers /health', async () => {
   expect(response.status).toBe(200);
   expect(response.body).toMatchObject({ ok: true, id: 1, role: 'master' });
 });
+
+it('answers /ready once the node is master and has applied its commits', async () => {
+  const response = await request(test_node.app).get('/ready');
+  expect(response.status).toBe(200);
+  expect(response.body).toMatchObject({ ready: true, id: 1, role: 'master', master_id: 1 });
+});

@@ -355,6 +355,21 @@ describe('writes', () => {
     expect(harness.replica(1).status()).toMatchObject({ role: 'slave', master_id: 2 });
   });
 
+  test('each role change says why; a slave knows the commit index its master announced', () => {
+    const harness = new Harness([1, 2, 3]);
+    harness.tickUntilMaster(1);
+    expect(harness.replica(1).status().role_reason).toBe('won the election of term 1 with 2 of 3 votes');
+    harness.replica(1).propose('x');
+    harness.settle();
+    expect(harness.replica(3).status().master_commit_index).toBe(harness.replica(1).status().commit_index);
+    harness.isolate(1);
+    harness.tick(LIMITS.failover_timeout_ticks);
+    expect(harness.replica(1).status().role_reason).toBe('lost contact with a majority: heard from 1 of 3 nodes within the fail-over timeout');
+    expect(harness.replica(1).status().master_commit_index).toBe(0);
+    harness.tickUntilMaster(2);
+    expect(harness.replica(2).status().role_reason).toMatch(/^won the election of term [0-9]+ with 2 of 3 votes$/);
+  });
+
   test('a lost proposal is applied with another term at its index', () => {
     const harness = new Harness([1, 2, 3]);
     harness.tickUntilMaster(1);
