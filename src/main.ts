@@ -11,6 +11,23 @@ import { DdbNode } from './node';
 import { createServer, listen } from './server';
 import { ConfigError, findNodeByPort, loadConfig, portOf } from '../utils/config';
 import { createLogger } from '../utils/logger';
+import { describePortInUse } from '../utils/port-holder';
+
+/** A failure to start that one line explains (a port in use): exit 1 without a stack trace. */
+class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+async function listenOrExplain(server: ReturnType<typeof createServer>, host: string, port: number): Promise<void> {
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartupError(describePortInUse(host, port));
+    throw error;
+  }
+}
 
 async function runNode(args: CliArgs & { port: number }): Promise<void> {
   const config = loadConfig(args.config_file);
@@ -19,18 +36,27 @@ async function runNode(args: CliArgs & { port: number }): Promise<void> {
   const data_dir = args.in_memory ? null : path.join(args.data_dir ?? config.data_dir, `node-${self.id}`);
   const node = new DdbNode({ config, self, data_dir, logger });
   const server = createServer(node, createApp(node, { logger, body_limit_bytes: config.body_limit_bytes }), logger);
-  await listen(server, portOf(self), new URL(self.url).hostname);
+  await listenOrExplain(server, new URL(self.url).hostname, portOf(self));
   node.start();
   logger.info(`node ${self.id} serving ${self.url}`, { data_dir: data_dir ?? '(in memory: nothing survives a restart)' });
-  const shutdown = (signal: string) => {
-    logger.info(`${signal}: shutting down`);
+  let shutting_down = false;
+  const shutdown = (why: string) => {
+    // Ctrl-C reaches a local cluster's nodes twice: from the terminal and from the supervisor.
+    if (shutting_down) return;
+    shutting_down = true;
+    logger.info(`${why}: shutting down`);
     server.close();
     server.closeAllConnections();
     node.stop();
     process.exit(0);
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  for (const signal of STOP_SIGNALS) process.on(signal, () => shutdown(signal));
+  // Started by a local cluster's supervisor (an IPC channel): tell it the node
+  // serves, and end with it, even when it was killed without a chance to stop us.
+  if (process.send !== undefined) {
+    process.send({ type: 'serving' });
+    process.once('disconnect', () => shutdown('the supervisor is gone'));
+  }
 }
 
 async function main(): Promise<void> {
@@ -42,12 +68,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   try {
-    if (args.port === null) await runLocalCluster(args);
-    else await runNode({ ...args, port: args.port });
+    if (args.port === null) process.exit(await runLocalCluster(args));
+    await runNode({ ...args, port: args.port });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`ddb: ${error.message}\n`);
       process.exit(2);
+    }
+    if (error instanceof StartupError) {
+      process.stderr.write(`ddb: ${error.message}\n`);
+      process.exit(1);
     }
     process.stderr.write(`ddb: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);

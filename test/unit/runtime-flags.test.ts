@@ -6,5 +6,5 @@ import { NODE_RUNTIME_FLAGS } from '../../src/runtime-flags';
 it('package.json start script passes every runtime flag to node', () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { scripts: { start: string } };
   const nodeCommand = manifest.scripts.start.split('&&').map((part) => part.trim()).find((part) => part.includes('dist/src/main.js'));
-  expect(nodeCommand).toBe(`node ${NODE_RUNTIME_FLAGS.join(' ')} dist/src/main.js`);
+  expect(nodeCommand).toBe(`exec node ${NODE_RUNTIME_FLAGS.join(' ')} dist/src/main.js`);
 });
