@@ -5,10 +5,10 @@
  * and the catalog (databases created, dropped, the default) is put back as it
  * was, so nothing of a failed script stays.
  *
- * `USE x` switches the database for the rest of the script and, once the
- * script commits, x stays the default database for commands that name none.
- * That makes the default replicated state, changed only through the log,
- * which is why a script containing USE counts as a write.
+ * `USE x` switches the database for the rest of its own script only. The
+ * default database (where a command that names none runs) is replicated state
+ * that only /init_database (and dropping the default) changes: if a USE moved
+ * it, one client's script would move every other client's requests.
  */
 import { DdbError } from '../utils/errors';
 import type { Scalar, StatementResult } from './commands';
@@ -29,7 +29,7 @@ export interface ScriptEnvironment {
   closeDatabase(entry: DatabaseEntry): void;
 }
 
-const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
+export const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
 
 /** Applies a script; returns one statement's result, or `{results}` for several. */
 export function runScript(environment: ScriptEnvironment, analysis: ScriptAnalysis, db_name: string | null, bind: BindArguments): unknown {
@@ -118,7 +118,6 @@ class ScriptRun {
         return NO_CHANGES;
       case 'use':
         this.current = catalog.resolve(statement.name).name;
-        catalog.setDefault(this.current);
         return NO_CHANGES;
       case 'show_databases':
         return { columns: ['name'], rows: catalog.names().map((name) => [name]) };

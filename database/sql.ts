@@ -144,12 +144,13 @@ export function analyzeScript(script: string): ScriptAnalysis {
   return { kind: read ? 'read' : 'write', privileged, temporary, statements, parsed };
 }
 
-const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'EXPLAIN', 'SHOW', 'PRAGMA']);
+const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'EXPLAIN', 'SHOW', 'PRAGMA', 'USE']);
 const SCHEMA_VERBS: ReadonlySet<string> = new Set(['CREATE', 'DROP', 'ALTER']);
 
 /**
  * A textual check of the leading keyword; when in doubt, 'write'. PRAGMA
- * counts as a read because the sandbox lets only read-only pragmas through.
+ * counts as a read because the sandbox lets only read-only pragmas through;
+ * USE because it changes nothing but the database the rest of its script runs in.
  */
 export function classifyStatement(tokens: readonly Token[]): StatementClass {
   const verb = keywordOf(tokens[0]);

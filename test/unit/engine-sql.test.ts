@@ -107,14 +107,22 @@ describe('databases in SQL', () => {
     expect(engine.defaultDatabase()).toBe('main');
   });
 
-  test('seed 004 statement by statement: USE makes SnapDB the default until it is dropped', () => {
+  test('seed 004 statement by statement: a USE alone switches nothing after its own script', () => {
     const results = SEED_004.map((statement) => run(statement));
     expect(results.map(codeOf)).toEqual(Array(8).fill('OK'));
     expect(engine.listDatabases()).toEqual(['main']);
+    // USE SnapDB ended with its own script, so Users went to main.
+    expect(engine.select('main', 'Users').count).toBe(0);
+  });
+
+  test('USE lasts for the rest of its own script only; the default database stays', () => {
     ok('CREATE DATABASE SnapDB; USE SnapDB; CREATE TABLE Users (id INTEGER, name TEXT)');
-    expect(engine.defaultDatabase()).toBe('SnapDB');
-    expect(engine.select(null, 'Users').count).toBe(0);
-    expect(thrownCode(() => engine.select('main', 'Users'))).toBe('TABLE_NOT_FOUND');
+    expect(engine.defaultDatabase()).toBe('main');
+    expect(engine.select('SnapDB', 'Users').count).toBe(0);
+    expect(thrownCode(() => engine.select(null, 'Users'))).toBe('TABLE_NOT_FOUND');
+    ok('USE SnapDB');
+    expect(engine.defaultDatabase()).toBe('main');
+    expect(ok('SHOW TABLES')).toEqual({ columns: ['name'], rows: [] });
   });
 
   test('CREATE DATABASE: exists is DATABASE_EXISTS unless IF NOT EXISTS; bad name INVALID_REQUEST', () => {
@@ -223,9 +231,27 @@ describe('query()', () => {
     const before = engine.serializeDatabase(null);
     expect(thrownCode(() => engine.query(null, 'INSERT INTO t VALUES (3)'))).toBe('INVALID_REQUEST');
     expect(thrownCode(() => engine.query(null, 'SELECT 1; DELETE FROM t'))).toBe('INVALID_REQUEST');
-    expect(thrownCode(() => engine.query(null, 'USE main'))).toBe('INVALID_REQUEST');
     expect(thrownCode(() => engine.query(null, 'WITH x AS (SELECT 1) DELETE FROM t'))).toBe('INVALID_REQUEST');
     expect(Buffer.compare(Buffer.from(engine.serializeDatabase(null)), Buffer.from(before))).toBe(0);
+  });
+
+  test('USE switches the database a read runs in, for the rest of the script only', () => {
+    ok('CREATE DATABASE d; USE d; CREATE TABLE u (b); INSERT INTO u VALUES (7)');
+    expect(engine.query(null, 'USE d; SELECT b FROM u; USE main; SELECT a FROM t ORDER BY a')).toEqual({
+      results: [
+        { changes: 0, last_insert_rowid: 0 },
+        { columns: ['b'], rows: [[7]] },
+        { changes: 0, last_insert_rowid: 0 },
+        { columns: ['a'], rows: [[1], [2]] },
+      ],
+    });
+    expect(engine.query(null, 'USE d; SHOW TABLES')).toEqual({
+      results: [{ changes: 0, last_insert_rowid: 0 }, { columns: ['name'], rows: [['u']] }],
+    });
+    expect(engine.defaultDatabase()).toBe('main');
+    expect(thrownCode(() => engine.query(null, 'USE nowhere; SELECT 1'))).toBe('DATABASE_NOT_FOUND');
+    expect(thrownCode(() => engine.query(null, 'USE d; INSERT INTO u VALUES (8)'))).toBe('INVALID_REQUEST');
+    expect(engine.select('d', 'u').count).toBe(1);
   });
 
   test('EXPLAIN of a write only explains', () => {
