@@ -1,9 +1,11 @@
 /**
  * Every request shape of the public API, as JSON Schema (for ajv) beside the
  * TypeScript type handlers read. Bodies are strict: an unknown field is a 400,
- * so a typo never silently does something else.
+ * so a typo never silently does something else. Each schema names a table and
+ * a database in its own place's spelling; validate.ts accepts the other one too.
  */
 import type { RowData, SqlParams } from '../database/commands';
+import { DdbError } from '../utils/errors';
 import { IDENTIFIER_PATTERN } from './validate';
 
 const identifier = { type: 'string', pattern: IDENTIFIER_PATTERN } as const;
@@ -148,7 +150,16 @@ export function rowIdText(rowId: string | number): string {
   return typeof rowId === 'number' ? String(rowId) : rowId;
 }
 
-/** The database named in the body wins over `?db=`; null means the default. */
+/**
+ * The database a request names, in the body or with `?db=`; null means the
+ * default. Naming it in both places is fine when they agree; two different
+ * databases are refused, since ddb cannot know which one was meant.
+ */
 export function chosenDatabase(bodyName: string | undefined, query: { db?: string }): string | null {
+  if (bodyName !== undefined && query.db !== undefined && bodyName !== query.db) {
+    throw new DdbError('INVALID_REQUEST', `the body names database '${bodyName}' and the query string names '${query.db}'; give one`, {
+      path: '/db_name',
+    });
+  }
   return bodyName ?? query.db ?? null;
 }

@@ -39,6 +39,15 @@ const cases: Case[] = [
   ['GET', '/select', undefined, 400, 'INVALID_REQUEST', '/table'],
   ['GET', '/select?table=t&table=u', undefined, 400, 'INVALID_REQUEST', '/table'],
   ['GET', '/select?table=t&unknown=1', undefined, 400, 'INVALID_REQUEST', '/unknown'],
+  // Two spellings of one field, or the body and the query string, with different values.
+  ['POST', '/insert', { table: 't', table_name: 'u', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/table'],
+  ['POST', '/insert', { table_name: 't', db: 'main', db_name: 'other', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/db'],
+  ['POST', '/insert?db=other', { table_name: 't', db_name: 'main', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/db_name'],
+  ['POST', '/insert?db=main&db_name=other', { table_name: 't', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/db_name'],
+  ['POST', '/query?db=other', { query: 'DELETE FROM t', db_name: 'main' }, 400, 'INVALID_REQUEST', '/db_name'],
+  ['POST', '/delete_table', { table_name: 't', table: 'u' }, 400, 'INVALID_REQUEST', '/table'],
+  ['GET', '/select?table=t&table_name=u', undefined, 400, 'INVALID_REQUEST', '/table_name'],
+  ['POST', '/insert?table=t', { table_name: 't', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/table'],
   ['GET', '/nowhere', undefined, 404, 'NOT_FOUND'],
   ['POST', '/select', {}, 404, 'NOT_FOUND'],
 ];
