@@ -6,6 +6,7 @@
  */
 import type { RowData, SqlParams } from '../database/commands';
 import { DdbError } from '../utils/errors';
+import { ASSOCIATIVE_QUERY_VALUES, type AssociativeQueryValue } from './associative';
 import { IDENTIFIER_PATTERN } from './validate';
 
 const identifier = { type: 'string', pattern: IDENTIFIER_PATTERN } as const;
@@ -88,6 +89,7 @@ export interface QueryBody {
   command?: 'exec' | 'query';
   db_name?: string;
   is_master?: boolean;
+  associative?: boolean;
 }
 export const queryBodySchema = {
   type: 'object',
@@ -105,6 +107,7 @@ export const queryBodySchema = {
     db_name: identifier,
     // Seed 000's clients send it; roles are the cluster's business, so it is ignored.
     is_master: { type: 'boolean' },
+    associative: { type: 'boolean' },
   },
 } as const;
 
@@ -117,10 +120,13 @@ export const writeQuerySchema = {
 } as const;
 
 export interface ReadQuery { db?: string; consistency?: 'local' | 'strong' }
-export const readQuerySchema = {
+
+/** /query's query string: a read's, plus rows as objects on request. */
+export interface SqlQuery extends ReadQuery { associative?: AssociativeQueryValue }
+export const sqlQuerySchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { db: identifier, consistency },
+  properties: { db: identifier, consistency, associative: { enum: ASSOCIATIVE_QUERY_VALUES } },
 } as const;
 
 export interface SelectQuery extends ReadQuery { table: string }
