@@ -15,7 +15,7 @@ import type { StatementResult } from './commands';
 import { parseDatabaseStatement } from './database-statements';
 import { NO_CHANGES, isReadOnlyStatement, runStatement, showTables, type BindArguments } from './script-runner';
 import type { ParsedStatement, ScriptAnalysis } from './sql';
-import { withSqlErrors } from './sql-errors';
+import { inStatement } from './statement-errors';
 
 export function readScript(catalog: Catalog, db_name: string | null, analysis: ScriptAnalysis, bind: BindArguments): unknown {
   if (analysis.kind !== 'read') {
@@ -23,7 +23,8 @@ export function readScript(catalog: Catalog, db_name: string | null, analysis: S
   }
   const read = new LocalRead(catalog, catalog.resolve(db_name));
   try {
-    const results = withSqlErrors(() => analysis.parsed.map((statement) => read.statement(statement, bind)));
+    const count = analysis.parsed.length;
+    const results = analysis.parsed.map((statement, index) => inStatement(index, count, () => read.statement(statement, bind)));
     return results.length === 1 ? results[0] : { results };
   } finally {
     read.rollback();

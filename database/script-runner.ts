@@ -16,6 +16,7 @@ import { MAIN_DATABASE, validateName, type Catalog, type CatalogState, type Data
 import { parseDatabaseStatement, type DatabaseStatement } from './database-statements';
 import type { ParsedStatement, ScriptAnalysis } from './sql';
 import { translateSqlError } from './sql-errors';
+import { inStatement } from './statement-errors';
 import { keywordOf } from './sql-tokenizer';
 import { quoteIdentifier } from './table-shape';
 import { toScalarRow, type BindValue } from './values';
@@ -35,7 +36,8 @@ export const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
 export function runScript(environment: ScriptEnvironment, analysis: ScriptAnalysis, db_name: string | null, bind: BindArguments): unknown {
   const run = new ScriptRun(environment, db_name);
   try {
-    const results = analysis.parsed.map((statement) => run.execute(statement, bind));
+    const count = analysis.parsed.length;
+    const results = analysis.parsed.map((statement, index) => inStatement(index, count, () => run.execute(statement, bind)));
     run.commit(analysis.temporary);
     return results.length === 1 ? results[0] : { results };
   } catch (error) {

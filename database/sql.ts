@@ -7,6 +7,7 @@
  */
 import { DdbError } from '../utils/errors';
 import { checkSandbox } from './sql-sandbox';
+import { inStatement } from './statement-errors';
 import { isPunctuation, keywordOf, tokenize, type Token } from './sql-tokenizer';
 
 /** A bound on work per script: a script is one log entry, applied on every node. */
@@ -114,8 +115,9 @@ function isCreateTrigger(tokens: readonly Token[]): boolean {
 /**
  * Classifies a script: 'read' when every statement only reads, else 'write';
  * privileged when any statement changes a schema or the set of databases.
- * Throws FORBIDDEN_STATEMENT for anything outside the sandbox and
- * INVALID_REQUEST for a script without statements.
+ * Throws FORBIDDEN_STATEMENT for anything outside the sandbox (naming the
+ * statement, see statement-errors.ts) and INVALID_REQUEST for a script
+ * without statements.
  */
 export function classifyScript(script: string): ScriptClass {
   const { kind, privileged, statements } = analyzeScript(script);
@@ -133,8 +135,8 @@ export function analyzeScript(script: string): ScriptAnalysis {
   let read = true;
   let privileged = false;
   let temporary = false;
-  for (const statement of parsed) {
-    checkSandbox(statement.tokens);
+  for (const [index, statement] of parsed.entries()) {
+    inStatement(index, parsed.length, () => checkSandbox(statement.tokens));
     const statementClass = classifyStatement(statement.tokens);
     read = read && statementClass.kind === 'read';
     privileged = privileged || statementClass.privileged;

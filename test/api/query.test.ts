@@ -138,6 +138,28 @@ describe('scripts and errors', () => {
     expect((await sql('SHOW DATABASES')).body.rows).toEqual([['main']]);
   });
 
+  it('the error of a script names the failing statement (statement_index, from 0), for writes and reads', async () => {
+    await sql('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    const write = await sql('INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)');
+    expect(write.status).toBe(400);
+    expect(write.body).toEqual({
+      error: {
+        code: 'SQL_ERROR',
+        message: 'statement 1: UNIQUE constraint failed: t.id',
+        sqlite_code: 'SQLITE_CONSTRAINT_PRIMARYKEY',
+        statement_index: 1,
+      },
+    });
+    const read = await sql('SELECT 1; SELECT 2; SELECT * FROM nope');
+    expect(read.status).toBe(400);
+    expect(read.body.error).toMatchObject({ code: 'SQL_ERROR', message: 'statement 2: no such table: nope', statement_index: 2 });
+    const forbidden = await sql('SELECT 1; DETACH DATABASE x');
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error).toMatchObject({ code: 'FORBIDDEN_STATEMENT', statement_index: 1 });
+    const single = await sql('SELECT * FROM nope');
+    expect(single.body.error).toEqual({ code: 'SQL_ERROR', message: 'no such table: nope', sqlite_code: 'SQLITE_ERROR' });
+  });
+
   it('binds positional and named parameters', async () => {
     await sql('CREATE TABLE p (id INTEGER PRIMARY KEY, v TEXT)');
     expect((await sql('INSERT INTO p VALUES (?, ?)', { params: [1, 'one'] })).status).toBe(200);

@@ -205,7 +205,7 @@ describe('atomic scripts', () => {
       contextAt(51),
     );
     const result = failAndCompare('INSERT INTO guarded VALUES (1); INSERT INTO guarded VALUES (-1)', 'main');
-    expect(result).toMatchObject({ ok: false, error: { code: 'SQL_ERROR', message: 'negative' } });
+    expect(result).toMatchObject({ ok: false, error: { code: 'SQL_ERROR', message: 'statement 1: negative', details: { statement_index: 1 } } });
   });
 
   test('a deferred foreign key violation fails the commit and rolls back every database', () => {

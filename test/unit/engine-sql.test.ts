@@ -67,6 +67,43 @@ describe('results', () => {
     });
     expect(codeOf(run('SELEC 1'))).toBe('SQL_ERROR');
   });
+
+  test('the error of a script of several statements names the one that failed, counted from 0', () => {
+    expect(run('CREATE TABLE t (a); INSERT INTO t VALUES (1); INSERT INTO nowhere VALUES (2); SELECT 1')).toEqual({
+      ok: false,
+      error: {
+        code: 'SQL_ERROR',
+        message: 'statement 2: no such table: nowhere',
+        details: { sqlite_code: 'SQLITE_ERROR', statement_index: 2 },
+      },
+    });
+    expect(run('SELECT 1; USE nowhere')).toEqual({
+      ok: false,
+      error: { code: 'DATABASE_NOT_FOUND', message: 'statement 1: database nowhere does not exist', details: { statement_index: 1 } },
+    });
+    expect(run('SELECT 1; SELECT 2; VACUUM')).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN_STATEMENT', message: expect.stringMatching(/^statement 2: /), details: { statement_index: 2 } },
+    });
+    expect(run("CREATE TABLE u (a UNIQUE); INSERT INTO u VALUES (1), (1)")).toMatchObject({
+      ok: false,
+      error: { details: { sqlite_code: 'SQLITE_CONSTRAINT_UNIQUE', statement_index: 1 } },
+    });
+  });
+
+  test('a read names the failing statement too', () => {
+    let thrown: unknown;
+    try {
+      engine.query(null, 'SELECT 1; SELECT * FROM nowhere');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({
+      code: 'SQL_ERROR',
+      message: 'statement 1: no such table: nowhere',
+      details: { sqlite_code: 'SQLITE_ERROR', statement_index: 1 },
+    });
+  });
 });
 
 describe('params', () => {
