@@ -53,7 +53,7 @@ class LocalRead {
     if (special !== null || !isReadOnlyStatement(entry, statement)) {
       throw new DdbError('INVALID_REQUEST', `this statement writes; only read-only scripts run as a local query: ${statement.text}`);
     }
-    return runStatement(entry, statement.text, bind);
+    return runStatement(entry, statement, bind);
   }
 
   rollback(): void {

@@ -14,7 +14,7 @@ import { DdbError } from '../utils/errors';
 import type { Scalar, StatementResult } from './commands';
 import { MAIN_DATABASE, validateName, type Catalog, type CatalogState, type DatabaseEntry } from './catalog';
 import { parseDatabaseStatement, type DatabaseStatement } from './database-statements';
-import type { ParsedStatement, ScriptAnalysis } from './sql';
+import { isInsertStatement, type ParsedStatement, type ScriptAnalysis } from './sql';
 import { translateSqlError } from './sql-errors';
 import { inStatement } from './statement-errors';
 import { keywordOf } from './sql-tokenizer';
@@ -66,7 +66,7 @@ class ScriptRun {
     if (special !== null) return this.executeDatabaseStatement(special);
     const entry = this.environment.catalog.resolve(this.current);
     this.begin(entry);
-    return runStatement(entry, statement.text, bind);
+    return runStatement(entry, statement, bind);
   }
 
   commit(temporary: boolean): void {
@@ -154,16 +154,25 @@ class ScriptRun {
   }
 }
 
-/** Runs one SQLite statement: a statement that returns rows gives them, any other its changes. */
-export function runStatement(entry: DatabaseEntry, text: string, bind: BindArguments): StatementResult {
-  const statement = entry.statements.prepare(text);
-  if (statement.reader) {
-    const rows = statement.all(...bind) as unknown[][];
-    const columns = statement.columns().map((column) => column.name);
+/**
+ * Runs one SQLite statement: a statement that returns rows gives them, any
+ * other its changes and last_insert_rowid: the rowid of the last row this
+ * statement inserted, 0 when it inserted none. SQLite's own last_insert_rowid()
+ * is connection state that only an insert moves, so after any other statement
+ * it still holds an earlier one's rowid; it is passed on only for an INSERT or
+ * REPLACE that changed rows, which the statement's text tells without asking
+ * SQLite again.
+ */
+export function runStatement(entry: DatabaseEntry, statement: ParsedStatement, bind: BindArguments): StatementResult {
+  const prepared = entry.statements.prepare(statement.text);
+  if (prepared.reader) {
+    const rows = prepared.all(...bind) as unknown[][];
+    const columns = prepared.columns().map((column) => column.name);
     return { columns, rows: rows.map(toScalarRow) };
   }
-  const info = statement.run(...bind);
-  return { changes: info.changes, last_insert_rowid: Number(info.lastInsertRowid) };
+  const info = prepared.run(...bind);
+  const inserted = info.changes > 0 && isInsertStatement(statement.tokens);
+  return { changes: info.changes, last_insert_rowid: inserted ? Number(info.lastInsertRowid) : 0 };
 }
 
 export function showTables(entry: DatabaseEntry): StatementResult {

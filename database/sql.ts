@@ -169,6 +169,13 @@ export function classifyStatement(tokens: readonly Token[]): StatementClass {
   return { kind: 'write', privileged: false, temporary: false };
 }
 
+/** An INSERT or REPLACE (also after WITH): the only statements that give a row a new rowid. */
+export function isInsertStatement(tokens: readonly Token[]): boolean {
+  const verb = keywordOf(tokens[0]);
+  const main = verb === 'WITH' ? mainVerbAfterWith(tokens) : verb;
+  return main === 'INSERT' || main === 'REPLACE';
+}
+
 /** The first statement keyword after the common table expressions, which are all in parentheses. */
 function mainVerbAfterWith(tokens: readonly Token[]): string {
   const verbs = new Set(['SELECT', 'VALUES', 'INSERT', 'UPDATE', 'DELETE', 'REPLACE']);

@@ -160,6 +160,15 @@ describe('scripts and errors', () => {
     expect(single.body.error).toEqual({ code: 'SQL_ERROR', message: 'no such table: nope', sqlite_code: 'SQLITE_ERROR' });
   });
 
+  it('reports last_insert_rowid 0 for a statement that inserted no row (CREATE TABLE, UPDATE, DELETE)', async () => {
+    expect((await sql('CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT)')).body).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect((await sql("INSERT INTO users (username) VALUES ('pavly')")).body).toEqual({ changes: 1, last_insert_rowid: 1 });
+    expect((await sql('CREATE TABLE other (a)')).body).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect((await sql("UPDATE users SET username = 'p'")).body).toEqual({ changes: 1, last_insert_rowid: 0 });
+    const deleted = await request(test_node.app).post('/').send({ command: 'exec', query: 'DELETE FROM users', is_master: false });
+    expect(deleted.body).toEqual({ changes: 1, last_insert_rowid: 0 });
+  });
+
   it('binds positional and named parameters', async () => {
     await sql('CREATE TABLE p (id INTEGER PRIMARY KEY, v TEXT)');
     expect((await sql('INSERT INTO p VALUES (?, ?)', { params: [1, 'one'] })).status).toBe(200);

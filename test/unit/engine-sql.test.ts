@@ -53,6 +53,45 @@ describe('results', () => {
     });
   });
 
+  test('last_insert_rowid is the rowid of the last row the statement inserted, 0 when it inserted none', () => {
+    expect(ok('CREATE TABLE t (a); INSERT INTO t VALUES (1), (2)')).toEqual({
+      results: [
+        { changes: 0, last_insert_rowid: 0 },
+        { changes: 2, last_insert_rowid: 2 },
+      ],
+    });
+    // SQLite's last_insert_rowid() still says 2 after each of these: none of them inserted.
+    expect(ok('CREATE TABLE u (b)')).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect(ok('UPDATE t SET a = a + 10')).toEqual({ changes: 2, last_insert_rowid: 0 });
+    expect(ok('DELETE FROM t WHERE a = 11')).toEqual({ changes: 1, last_insert_rowid: 0 });
+    expect(ok('CREATE INDEX i ON t (a); DROP TABLE u; SELECT 1 AS one')).toEqual({
+      results: [{ changes: 0, last_insert_rowid: 0 }, { changes: 0, last_insert_rowid: 0 }, { columns: ['one'], rows: [[1]] }],
+    });
+    ok('CREATE TABLE k (id INTEGER PRIMARY KEY, v)');
+    expect(ok('INSERT INTO k VALUES (5, 1)')).toEqual({ changes: 1, last_insert_rowid: 5 });
+    expect(ok('INSERT OR IGNORE INTO k VALUES (5, 2)')).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect(ok('REPLACE INTO k VALUES (5, 3)')).toEqual({ changes: 1, last_insert_rowid: 5 });
+    expect(ok('WITH x(id) AS (SELECT 9) INSERT INTO k (id) SELECT id FROM x')).toEqual({ changes: 1, last_insert_rowid: 9 });
+    expect(ok("INSERT INTO k VALUES (7, 'new') ON CONFLICT (id) DO UPDATE SET v = excluded.v")).toEqual({ changes: 1, last_insert_rowid: 7 });
+  });
+
+  test('last_insert_rowid does not depend on what the connection did before: a restored node reports the same', () => {
+    ok('CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (41)');
+    const restored = new Engine();
+    restored.restore(engine.snapshot());
+    const script = 'CREATE TABLE u (a); UPDATE t SET id = id; DELETE FROM t WHERE id = 0';
+    const expected = {
+      results: [
+        { changes: 0, last_insert_rowid: 0 },
+        { changes: 1, last_insert_rowid: 0 },
+        { changes: 0, last_insert_rowid: 0 },
+      ],
+    };
+    expect(ok(script)).toEqual(expected);
+    expect(restored.apply({ type: 'sql', db_name: null, script }, CONTEXT)).toEqual({ ok: true, value: expected });
+    restored.close();
+  });
+
   test('large integers come back exact as text; blobs as base64', () => {
     expect(ok("SELECT 9223372036854775807 AS big, 42 AS small, x'00ff' AS bytes, 1.5 AS real")).toEqual({
       columns: ['big', 'small', 'bytes', 'real'],
