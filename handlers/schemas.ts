@@ -5,6 +5,7 @@
  * a database in its own place's spelling; validate.ts accepts the other one too.
  */
 import type { RowData, SqlParams } from '../database/commands';
+import { COLUMNS_PER_TABLE_MAX } from '../database/table-commands';
 import { DdbError } from '../utils/errors';
 import { ASSOCIATIVE_QUERY_VALUES, type AssociativeQueryValue } from './associative';
 import { IDENTIFIER_PATTERN } from './validate';
@@ -34,6 +35,7 @@ export const initDatabaseSchema = {
   properties: { db_name: identifier, user: { type: 'string' }, password: { type: 'string' }, host: { type: 'string' } },
 } as const;
 
+/** The engine's validateColumns checks what a schema cannot say: no row_id, no name twice in any case. */
 export interface CreateTableBody { db_name?: string; table_name: string; columns: string[] }
 export const createTableSchema = {
   type: 'object',
@@ -42,7 +44,7 @@ export const createTableSchema = {
   properties: {
     db_name: identifier,
     table_name: identifier,
-    columns: { type: 'array', minItems: 1, maxItems: 1000, items: identifier },
+    columns: { type: 'array', minItems: 1, maxItems: COLUMNS_PER_TABLE_MAX, items: identifier },
   },
 } as const;
 
