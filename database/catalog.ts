@@ -32,9 +32,10 @@ export function createEntry(name: string, connection: Database.Database): Databa
   return { name, connection, tables: new TableCache(connection), statements: new StatementCache(connection) };
 }
 
-export function validateName(name: unknown, what: string): string {
+/** `path`, when the name comes from a request body, is where in the body (e.g. `/columns/1`). */
+export function validateName(name: unknown, what: string, path?: string): string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    throw new DdbError('INVALID_REQUEST', `${what} must match ${NAME_PATTERN.source}`);
+    throw new DdbError('INVALID_REQUEST', `${what} must match ${NAME_PATTERN.source}`, path === undefined ? {} : { path });
   }
   return name;
 }

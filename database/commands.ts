@@ -5,8 +5,9 @@
  * can be written to disk and sent between nodes unchanged.
  *
  * `db_name: null` means "the default database at the time of apply": the
- * default is itself replicated state (changed by init_database and USE is local
- * to a script), so every node resolves it the same way.
+ * default is itself replicated state, changed only by init_database (and by
+ * dropping the default database, which makes main the default; USE lasts for
+ * its own script only), so every node resolves it the same way.
  */
 import type { ErrorBody } from '../utils/errors';
 

@@ -73,7 +73,7 @@ export class Engine {
   query(db_name: string | null, script: string, params?: SqlParams): unknown {
     const analysis = analyzeScript(script);
     const bind = bindArguments(analysis.parsed.length, params);
-    return readScript(this.catalog.resolve(db_name), analysis, bind, this.catalog);
+    return readScript(this.catalog, db_name, analysis, bind);
   }
 
   /** One database's serialize() image, for checks that two nodes hold the same bytes. */

@@ -5,17 +5,18 @@
  * and the catalog (databases created, dropped, the default) is put back as it
  * was, so nothing of a failed script stays.
  *
- * `USE x` switches the database for the rest of the script and, once the
- * script commits, x stays the default database for commands that name none.
- * That makes the default replicated state, changed only through the log,
- * which is why a script containing USE counts as a write.
+ * `USE x` switches the database for the rest of its own script only. The
+ * default database (where a command that names none runs) is replicated state
+ * that only /init_database (and dropping the default) changes: if a USE moved
+ * it, one client's script would move every other client's requests.
  */
 import { DdbError } from '../utils/errors';
 import type { Scalar, StatementResult } from './commands';
 import { MAIN_DATABASE, validateName, type Catalog, type CatalogState, type DatabaseEntry } from './catalog';
 import { parseDatabaseStatement, type DatabaseStatement } from './database-statements';
-import type { ParsedStatement, ScriptAnalysis } from './sql';
+import { isInsertStatement, type ParsedStatement, type ScriptAnalysis } from './sql';
 import { translateSqlError } from './sql-errors';
+import { inStatement } from './statement-errors';
 import { keywordOf } from './sql-tokenizer';
 import { quoteIdentifier } from './table-shape';
 import { toScalarRow, type BindValue } from './values';
@@ -29,13 +30,14 @@ export interface ScriptEnvironment {
   closeDatabase(entry: DatabaseEntry): void;
 }
 
-const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
+export const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
 
 /** Applies a script; returns one statement's result, or `{results}` for several. */
 export function runScript(environment: ScriptEnvironment, analysis: ScriptAnalysis, db_name: string | null, bind: BindArguments): unknown {
   const run = new ScriptRun(environment, db_name);
   try {
-    const results = analysis.parsed.map((statement) => run.execute(statement, bind));
+    const count = analysis.parsed.length;
+    const results = analysis.parsed.map((statement, index) => inStatement(index, count, () => run.execute(statement, bind)));
     run.commit(analysis.temporary);
     return results.length === 1 ? results[0] : { results };
   } catch (error) {
@@ -64,7 +66,7 @@ class ScriptRun {
     if (special !== null) return this.executeDatabaseStatement(special);
     const entry = this.environment.catalog.resolve(this.current);
     this.begin(entry);
-    return runStatement(entry, statement.text, bind);
+    return runStatement(entry, statement, bind);
   }
 
   commit(temporary: boolean): void {
@@ -118,7 +120,6 @@ class ScriptRun {
         return NO_CHANGES;
       case 'use':
         this.current = catalog.resolve(statement.name).name;
-        catalog.setDefault(this.current);
         return NO_CHANGES;
       case 'show_databases':
         return { columns: ['name'], rows: catalog.names().map((name) => [name]) };
@@ -153,16 +154,25 @@ class ScriptRun {
   }
 }
 
-/** Runs one SQLite statement: a statement that returns rows gives them, any other its changes. */
-export function runStatement(entry: DatabaseEntry, text: string, bind: BindArguments): StatementResult {
-  const statement = entry.statements.prepare(text);
-  if (statement.reader) {
-    const rows = statement.all(...bind) as unknown[][];
-    const columns = statement.columns().map((column) => column.name);
+/**
+ * Runs one SQLite statement: a statement that returns rows gives them, any
+ * other its changes and last_insert_rowid: the rowid of the last row this
+ * statement inserted, 0 when it inserted none. SQLite's own last_insert_rowid()
+ * is connection state that only an insert moves, so after any other statement
+ * it still holds an earlier one's rowid; it is passed on only for an INSERT or
+ * REPLACE that changed rows, which the statement's text tells without asking
+ * SQLite again.
+ */
+export function runStatement(entry: DatabaseEntry, statement: ParsedStatement, bind: BindArguments): StatementResult {
+  const prepared = entry.statements.prepare(statement.text);
+  if (prepared.reader) {
+    const rows = prepared.all(...bind) as unknown[][];
+    const columns = prepared.columns().map((column) => column.name);
     return { columns, rows: rows.map(toScalarRow) };
   }
-  const info = statement.run(...bind);
-  return { changes: info.changes, last_insert_rowid: Number(info.lastInsertRowid) };
+  const info = prepared.run(...bind);
+  const inserted = info.changes > 0 && isInsertStatement(statement.tokens);
+  return { changes: info.changes, last_insert_rowid: inserted ? Number(info.lastInsertRowid) : 0 };
 }
 
 export function showTables(entry: DatabaseEntry): StatementResult {

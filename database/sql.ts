@@ -7,6 +7,7 @@
  */
 import { DdbError } from '../utils/errors';
 import { checkSandbox } from './sql-sandbox';
+import { inStatement } from './statement-errors';
 import { isPunctuation, keywordOf, tokenize, type Token } from './sql-tokenizer';
 
 /** A bound on work per script: a script is one log entry, applied on every node. */
@@ -114,8 +115,9 @@ function isCreateTrigger(tokens: readonly Token[]): boolean {
 /**
  * Classifies a script: 'read' when every statement only reads, else 'write';
  * privileged when any statement changes a schema or the set of databases.
- * Throws FORBIDDEN_STATEMENT for anything outside the sandbox and
- * INVALID_REQUEST for a script without statements.
+ * Throws FORBIDDEN_STATEMENT for anything outside the sandbox (naming the
+ * statement, see statement-errors.ts) and INVALID_REQUEST for a script
+ * without statements.
  */
 export function classifyScript(script: string): ScriptClass {
   const { kind, privileged, statements } = analyzeScript(script);
@@ -133,8 +135,8 @@ export function analyzeScript(script: string): ScriptAnalysis {
   let read = true;
   let privileged = false;
   let temporary = false;
-  for (const statement of parsed) {
-    checkSandbox(statement.tokens);
+  for (const [index, statement] of parsed.entries()) {
+    inStatement(index, parsed.length, () => checkSandbox(statement.tokens));
     const statementClass = classifyStatement(statement.tokens);
     read = read && statementClass.kind === 'read';
     privileged = privileged || statementClass.privileged;
@@ -144,12 +146,13 @@ export function analyzeScript(script: string): ScriptAnalysis {
   return { kind: read ? 'read' : 'write', privileged, temporary, statements, parsed };
 }
 
-const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'EXPLAIN', 'SHOW', 'PRAGMA']);
+const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'EXPLAIN', 'SHOW', 'PRAGMA', 'USE']);
 const SCHEMA_VERBS: ReadonlySet<string> = new Set(['CREATE', 'DROP', 'ALTER']);
 
 /**
  * A textual check of the leading keyword; when in doubt, 'write'. PRAGMA
- * counts as a read because the sandbox lets only read-only pragmas through.
+ * counts as a read because the sandbox lets only read-only pragmas through;
+ * USE because it changes nothing but the database the rest of its script runs in.
  */
 export function classifyStatement(tokens: readonly Token[]): StatementClass {
   const verb = keywordOf(tokens[0]);
@@ -164,6 +167,13 @@ export function classifyStatement(tokens: readonly Token[]): StatementClass {
     return { kind: 'write', privileged: true, temporary };
   }
   return { kind: 'write', privileged: false, temporary: false };
+}
+
+/** An INSERT or REPLACE (also after WITH): the only statements that give a row a new rowid. */
+export function isInsertStatement(tokens: readonly Token[]): boolean {
+  const verb = keywordOf(tokens[0]);
+  const main = verb === 'WITH' ? mainVerbAfterWith(tokens) : verb;
+  return main === 'INSERT' || main === 'REPLACE';
 }
 
 /** The first statement keyword after the common table expressions, which are all in parentheses. */

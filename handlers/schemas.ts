@@ -1,9 +1,13 @@
 /**
  * Every request shape of the public API, as JSON Schema (for ajv) beside the
  * TypeScript type handlers read. Bodies are strict: an unknown field is a 400,
- * so a typo never silently does something else.
+ * so a typo never silently does something else. Each schema names a table and
+ * a database in its own place's spelling; validate.ts accepts the other one too.
  */
 import type { RowData, SqlParams } from '../database/commands';
+import { COLUMNS_PER_TABLE_MAX } from '../database/table-commands';
+import { DdbError } from '../utils/errors';
+import { ASSOCIATIVE_QUERY_VALUES, type AssociativeQueryValue } from './associative';
 import { IDENTIFIER_PATTERN } from './validate';
 
 const identifier = { type: 'string', pattern: IDENTIFIER_PATTERN } as const;
@@ -31,6 +35,7 @@ export const initDatabaseSchema = {
   properties: { db_name: identifier, user: { type: 'string' }, password: { type: 'string' }, host: { type: 'string' } },
 } as const;
 
+/** The engine's validateColumns checks what a schema cannot say: no row_id, no name twice in any case. */
 export interface CreateTableBody { db_name?: string; table_name: string; columns: string[] }
 export const createTableSchema = {
   type: 'object',
@@ -39,7 +44,7 @@ export const createTableSchema = {
   properties: {
     db_name: identifier,
     table_name: identifier,
-    columns: { type: 'array', minItems: 1, maxItems: 1000, items: identifier },
+    columns: { type: 'array', minItems: 1, maxItems: COLUMNS_PER_TABLE_MAX, items: identifier },
   },
 } as const;
 
@@ -86,6 +91,7 @@ export interface QueryBody {
   command?: 'exec' | 'query';
   db_name?: string;
   is_master?: boolean;
+  associative?: boolean;
 }
 export const queryBodySchema = {
   type: 'object',
@@ -103,6 +109,7 @@ export const queryBodySchema = {
     db_name: identifier,
     // Seed 000's clients send it; roles are the cluster's business, so it is ignored.
     is_master: { type: 'boolean' },
+    associative: { type: 'boolean' },
   },
 } as const;
 
@@ -115,10 +122,13 @@ export const writeQuerySchema = {
 } as const;
 
 export interface ReadQuery { db?: string; consistency?: 'local' | 'strong' }
-export const readQuerySchema = {
+
+/** /query's query string: a read's, plus rows as objects on request. */
+export interface SqlQuery extends ReadQuery { associative?: AssociativeQueryValue }
+export const sqlQuerySchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { db: identifier, consistency },
+  properties: { db: identifier, consistency, associative: { enum: ASSOCIATIVE_QUERY_VALUES } },
 } as const;
 
 export interface SelectQuery extends ReadQuery { table: string }
@@ -148,7 +158,16 @@ export function rowIdText(rowId: string | number): string {
   return typeof rowId === 'number' ? String(rowId) : rowId;
 }
 
-/** The database named in the body wins over `?db=`; null means the default. */
+/**
+ * The database a request names, in the body or with `?db=`; null means the
+ * default. Naming it in both places is fine when they agree; two different
+ * databases are refused, since ddb cannot know which one was meant.
+ */
 export function chosenDatabase(bodyName: string | undefined, query: { db?: string }): string | null {
+  if (bodyName !== undefined && query.db !== undefined && bodyName !== query.db) {
+    throw new DdbError('INVALID_REQUEST', `the body names database '${bodyName}' and the query string names '${query.db}'; give one`, {
+      path: '/db_name',
+    });
+  }
   return bodyName ?? query.db ?? null;
 }

@@ -1,5 +1,6 @@
 /** POST /create_table and /delete_table: schema changes, executed by the master only. */
 import type { IRouter } from 'express';
+import { validateColumns } from '../database/table-commands';
 import type { DatabaseService } from './service';
 import {
   chosenDatabase,
@@ -18,6 +19,7 @@ export function tableRoutes(router: IRouter, service: DatabaseService): void {
 
   router.post('/create_table', checkQuery, validateBody(createTableSchema), async (_request, response) => {
     const body = response.locals.body as CreateTableBody;
+    validateColumns(body.columns); // the engine's own rules, before the request takes a log entry
     const result = await service.writeAsMaster({
       type: 'create_table',
       db_name: chosenDatabase(body.db_name, response.locals.query as WriteQuery),

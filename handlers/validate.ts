@@ -1,11 +1,14 @@
 /**
  * Request validation as middleware: an ajv schema per body or query string;
  * the first problem becomes 400 INVALID_REQUEST with the ajv path of what is
- * wrong. Handlers then read `res.locals.body` / `res.locals.query`, typed.
+ * wrong. Both spellings of a table and a database are accepted first
+ * (field-spellings.ts). Handlers then read `res.locals.body` /
+ * `res.locals.query`, typed, in the schema's spelling.
  */
 import Ajv, { type ErrorObject, type Schema } from 'ajv';
 import type { NextFunction, Request, Response } from 'express';
 import { DdbError } from '../utils/errors';
+import { respell, type Place } from './field-spellings';
 
 const ajv = new Ajv({ allErrors: false, coerceTypes: false, allowUnionTypes: true });
 
@@ -35,36 +38,44 @@ function describe(error: ErrorObject): { message: string; path: string } {
   return { message: `${error.instancePath || 'body'} ${error.message ?? 'is invalid'}`, path: error.instancePath };
 }
 
-function compile(schema: Schema) {
+/** The error as the client would see it: under the field's name as sent, not as renamed. */
+function asSent(error: ErrorObject, sent_as: ReadonlyMap<string, string>): ErrorObject {
+  const field = /^\/([^/]*)/.exec(error.instancePath);
+  const sent = field === null ? undefined : sent_as.get(field[1]);
+  if (field === null || sent === undefined) return error;
+  return { ...error, instancePath: `/${sent}${error.instancePath.slice(field[0].length)}` };
+}
+
+/** Checks a body or query string (an object); returns it in the schema's spelling. */
+function compile(schema: Schema, place: Place) {
   const validate = ajv.compile(schema);
-  return (value: unknown): void => {
-    if (validate(value)) return;
+  const known = new Set(Object.keys((schema as { properties?: object }).properties ?? {}));
+  return (input: Record<string, unknown>): Record<string, unknown> => {
+    const { value, sent_as } = respell(input, place, known);
+    if (validate(value)) return value;
     const first = (validate.errors ?? [])[0];
-    const { message, path } = first ? describe(first) : { message: 'invalid request', path: '' };
+    const { message, path } = first ? describe(asSent(first, sent_as)) : { message: 'invalid request', path: '' };
     throw new DdbError('INVALID_REQUEST', message, { path });
   };
 }
 
 /** Validates the JSON body; a missing or non-object body is itself an error. */
 export function validateBody(schema: Schema) {
-  const check = compile(schema);
+  const check = compile(schema, 'body');
   return (request: Request, response: Response, next: NextFunction): void => {
     const body: unknown = request.body;
     if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new DdbError('INVALID_REQUEST', 'the request body must be a JSON object', { path: '' });
     }
-    check(body);
-    response.locals.body = body;
+    response.locals.body = check(body as Record<string, unknown>);
     next();
   };
 }
 
 export function validateQuery(schema: Schema) {
-  const check = compile(schema);
+  const check = compile(schema, 'query');
   return (request: Request, response: Response, next: NextFunction): void => {
-    const query = { ...(request.query as Record<string, unknown>) };
-    check(query);
-    response.locals.query = query;
+    response.locals.query = check({ ...(request.query as Record<string, unknown>) });
     next();
   };
 }

@@ -86,12 +86,44 @@ describe('seed 004: a script with CREATE DATABASE, USE and DROP DATABASE', () =>
     expect((await sql('SHOW DATABASES')).body.rows).toEqual([['main']]);
   });
 
-  it('runs one statement per request, USE switching the default database', async () => {
-    for (const statement of statements.slice(0, 4)) expect((await sql(statement)).status).toBe(200);
-    expect((await sql('SELECT name FROM Users')).body.rows).toEqual([['Alice']]);
-    expect((await sql('SHOW TABLES', { db_name: 'SnapDB' })).body.rows).toEqual([['Users']]);
-    for (const statement of statements.slice(5)) expect((await sql(statement)).status).toBe(200);
+  it('runs one statement per request: each request names its database, a USE lasts for its own request', async () => {
+    expect((await sql(statements[0])).status).toBe(200);
+    expect((await sql(statements[1])).status).toBe(200);
+    for (const statement of statements.slice(2, 4)) expect((await sql(statement, { db_name: 'SnapDB' })).status).toBe(200);
+    expect((await sql('SELECT name FROM Users', { db_name: 'SnapDB' })).body.rows).toEqual([['Alice']]);
+    expect((await sql('SHOW TABLES')).body.rows).toEqual([]);
+    for (const statement of statements.slice(5)) expect((await sql(statement, { db_name: 'SnapDB' })).status).toBe(200);
     expect((await sql('SHOW DATABASES')).body.rows).toEqual([['main']]);
+  });
+});
+
+describe('USE is local to its own request', () => {
+  beforeEach(async () => {
+    await sql('CREATE DATABASE other; USE other; CREATE TABLE o (a)');
+    await sql('CREATE TABLE m (a)');
+  });
+
+  it("one client's USE does not change the database of the next request", async () => {
+    expect((await sql('USE other')).status).toBe(200);
+    expect((await sql('SHOW TABLES')).body).toEqual({ columns: ['name'], rows: [['m']] });
+    expect((await sql("INSERT INTO m VALUES ('to main')")).status).toBe(200);
+    expect((await sql('SELECT a FROM main.m')).body.rows).toEqual([['to main']]);
+    expect((await request(test_node.app).get('/select?table=m')).status).toBe(200);
+  });
+
+  it('a read with a USE is served locally, without a log entry', async () => {
+    await sql("INSERT INTO o VALUES ('x')", { db_name: 'other' });
+    const before = test_node.node.status().commit_index;
+    const read = await sql('USE other; SELECT a FROM o');
+    expect(read.status).toBe(200);
+    expect(read.body.results[1]).toEqual({ columns: ['a'], rows: [['x']] });
+    expect(test_node.node.status().commit_index).toBe(before);
+  });
+
+  it('/init_database still makes its database the default of every request', async () => {
+    expect((await request(test_node.app).post('/init_database').send({ db_name: 'other' })).status).toBe(200);
+    expect((await sql('SHOW TABLES')).body.rows).toEqual([['o']]);
+    expect((await request(test_node.app).get('/select?table=o')).status).toBe(200);
   });
 });
 
@@ -104,6 +136,37 @@ describe('scripts and errors', () => {
     expect(failed.body.error.message).toMatch(/no such table: nope/);
     expect((await sql('SELECT count(*) AS n FROM t')).body.rows).toEqual([[0]]);
     expect((await sql('SHOW DATABASES')).body.rows).toEqual([['main']]);
+  });
+
+  it('the error of a script names the failing statement (statement_index, from 0), for writes and reads', async () => {
+    await sql('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    const write = await sql('INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)');
+    expect(write.status).toBe(400);
+    expect(write.body).toEqual({
+      error: {
+        code: 'SQL_ERROR',
+        message: 'statement 1: UNIQUE constraint failed: t.id',
+        sqlite_code: 'SQLITE_CONSTRAINT_PRIMARYKEY',
+        statement_index: 1,
+      },
+    });
+    const read = await sql('SELECT 1; SELECT 2; SELECT * FROM nope');
+    expect(read.status).toBe(400);
+    expect(read.body.error).toMatchObject({ code: 'SQL_ERROR', message: 'statement 2: no such table: nope', statement_index: 2 });
+    const forbidden = await sql('SELECT 1; DETACH DATABASE x');
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error).toMatchObject({ code: 'FORBIDDEN_STATEMENT', statement_index: 1 });
+    const single = await sql('SELECT * FROM nope');
+    expect(single.body.error).toEqual({ code: 'SQL_ERROR', message: 'no such table: nope', sqlite_code: 'SQLITE_ERROR' });
+  });
+
+  it('reports last_insert_rowid 0 for a statement that inserted no row (CREATE TABLE, UPDATE, DELETE)', async () => {
+    expect((await sql('CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT)')).body).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect((await sql("INSERT INTO users (username) VALUES ('pavly')")).body).toEqual({ changes: 1, last_insert_rowid: 1 });
+    expect((await sql('CREATE TABLE other (a)')).body).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect((await sql("UPDATE users SET username = 'p'")).body).toEqual({ changes: 1, last_insert_rowid: 0 });
+    const deleted = await request(test_node.app).post('/').send({ command: 'exec', query: 'DELETE FROM users', is_master: false });
+    expect(deleted.body).toEqual({ changes: 1, last_insert_rowid: 0 });
   });
 
   it('binds positional and named parameters', async () => {

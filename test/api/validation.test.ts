@@ -29,8 +29,11 @@ const cases: Case[] = [
   ['POST', '/update', { table_name: 't', row_id: 'r1', new_data: {} }, 400, 'INVALID_REQUEST', '/new_data'],
   ['POST', '/create_table', { table_name: 't2', columns: [] }, 400, 'INVALID_REQUEST', '/columns'],
   ['POST', '/create_table', { table_name: 't2', columns: ['ok', '1bad'] }, 400, 'INVALID_REQUEST', '/columns/1'],
-  ['POST', '/create_table', { table_name: 't2', columns: ['row_id'] }, 400, 'INVALID_REQUEST'],
-  ['POST', '/create_table', { table_name: 't2', columns: ['a', 'A'] }, 400, 'INVALID_REQUEST'],
+  ['POST', '/create_table', { table_name: 't2', columns: ['row_id'] }, 400, 'INVALID_REQUEST', '/columns/0'],
+  ['POST', '/create_table', { table_name: 't2', columns: ['a', 'row_id'] }, 400, 'INVALID_REQUEST', '/columns/1'],
+  ['POST', '/create_table', { table_name: 't2', columns: ['a', 'Row_Id'] }, 400, 'INVALID_REQUEST', '/columns/1'],
+  ['POST', '/create_table', { table_name: 't2', columns: ['a', 'A'] }, 400, 'INVALID_REQUEST', '/columns/1'],
+  ['POST', '/create_table', { table_name: 't2', columns: ['a', 'b', 'B'] }, 400, 'INVALID_REQUEST', '/columns/2'],
   ['POST', '/init_database', { db_name: 42 }, 400, 'INVALID_REQUEST', '/db_name'],
   ['POST', '/query', { query: '' }, 400, 'INVALID_REQUEST', '/query'],
   ['POST', '/query', { query: 'SELECT 1', command: 'run' }, 400, 'INVALID_REQUEST', '/command'],
@@ -39,6 +42,15 @@ const cases: Case[] = [
   ['GET', '/select', undefined, 400, 'INVALID_REQUEST', '/table'],
   ['GET', '/select?table=t&table=u', undefined, 400, 'INVALID_REQUEST', '/table'],
   ['GET', '/select?table=t&unknown=1', undefined, 400, 'INVALID_REQUEST', '/unknown'],
+  // Two spellings of one field, or the body and the query string, with different values.
+  ['POST', '/insert', { table: 't', table_name: 'u', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/table'],
+  ['POST', '/insert', { table_name: 't', db: 'main', db_name: 'other', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/db'],
+  ['POST', '/insert?db=other', { table_name: 't', db_name: 'main', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/db_name'],
+  ['POST', '/insert?db=main&db_name=other', { table_name: 't', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/db_name'],
+  ['POST', '/query?db=other', { query: 'DELETE FROM t', db_name: 'main' }, 400, 'INVALID_REQUEST', '/db_name'],
+  ['POST', '/delete_table', { table_name: 't', table: 'u' }, 400, 'INVALID_REQUEST', '/table'],
+  ['GET', '/select?table=t&table_name=u', undefined, 400, 'INVALID_REQUEST', '/table_name'],
+  ['POST', '/insert?table=t', { table_name: 't', row_id: 'r2', data: { a: 1 } }, 400, 'INVALID_REQUEST', '/table'],
   ['GET', '/nowhere', undefined, 404, 'NOT_FOUND'],
   ['POST', '/select', {}, 404, 'NOT_FOUND'],
 ];
@@ -59,4 +71,11 @@ describe('rejected requests', () => {
     // The node keeps serving.
     expect((await request(test_node.app).get('/select?table=t')).status).toBe(200);
   });
+});
+
+it('a /create_table the engine would refuse is refused before it takes a log entry', async () => {
+  const before = test_node.node.status().commit_index;
+  const response = await request(test_node.app).post('/create_table').send({ table_name: 't2', columns: ['a', 'row_id'] });
+  expect(response.body.error).toMatchObject({ code: 'INVALID_REQUEST', path: '/columns/1' });
+  expect(test_node.node.status().commit_index).toBe(before);
 });

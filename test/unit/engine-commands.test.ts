@@ -1,5 +1,7 @@
 import type { ApplyResult, Command } from '../../database/commands';
 import { Engine } from '../../database/engine';
+import { COLUMNS_PER_TABLE_MAX } from '../../database/table-commands';
+import { createTableSchema } from '../../handlers/schemas';
 
 import { FIXED_CONTEXT as CONTEXT, thrownCode } from '../support/engine';
 
@@ -98,6 +100,24 @@ describe('create_table and drop_table', () => {
     ['columns not an array', 't', 'a' as unknown as string[]],
   ])('%s is INVALID_REQUEST', (_name, table_name, columns) => {
     expect(errorCode({ type: 'create_table', db_name: null, table_name, columns })).toBe('INVALID_REQUEST');
+  });
+
+  test.each([
+    ['a bad table name', 'bad name', ['a'], '/table_name'],
+    ['a bad column name', 't', ['ok', 'not ok'], '/columns/1'],
+    ['a duplicate column', 't', ['a', 'b', 'B'], '/columns/2'],
+    ['a declared row_id', 't', ['a', 'ROW_ID'], '/columns/1'],
+    ['columns not an array', 't', 'a' as unknown as string[], '/columns'],
+    ['one column too many', 't', Array.from({ length: COLUMNS_PER_TABLE_MAX + 1 }, (_, index) => `c${index}`), '/columns'],
+  ])('%s: the error carries the path of the body field', (_name, table_name, columns, path) => {
+    const result = apply({ type: 'create_table', db_name: null, table_name, columns });
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST', details: { path } } });
+  });
+
+  test('COLUMNS_PER_TABLE_MAX columns is a table; the /create_table schema allows the same number', () => {
+    const columns = Array.from({ length: COLUMNS_PER_TABLE_MAX }, (_, index) => `c${index}`);
+    expect(apply({ type: 'create_table', db_name: null, table_name: 'wide', columns }).ok).toBe(true);
+    expect(createTableSchema.properties.columns.maxItems).toBe(COLUMNS_PER_TABLE_MAX);
   });
 
   test('an unknown database is DATABASE_NOT_FOUND', () => {

@@ -53,6 +53,45 @@ describe('results', () => {
     });
   });
 
+  test('last_insert_rowid is the rowid of the last row the statement inserted, 0 when it inserted none', () => {
+    expect(ok('CREATE TABLE t (a); INSERT INTO t VALUES (1), (2)')).toEqual({
+      results: [
+        { changes: 0, last_insert_rowid: 0 },
+        { changes: 2, last_insert_rowid: 2 },
+      ],
+    });
+    // SQLite's last_insert_rowid() still says 2 after each of these: none of them inserted.
+    expect(ok('CREATE TABLE u (b)')).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect(ok('UPDATE t SET a = a + 10')).toEqual({ changes: 2, last_insert_rowid: 0 });
+    expect(ok('DELETE FROM t WHERE a = 11')).toEqual({ changes: 1, last_insert_rowid: 0 });
+    expect(ok('CREATE INDEX i ON t (a); DROP TABLE u; SELECT 1 AS one')).toEqual({
+      results: [{ changes: 0, last_insert_rowid: 0 }, { changes: 0, last_insert_rowid: 0 }, { columns: ['one'], rows: [[1]] }],
+    });
+    ok('CREATE TABLE k (id INTEGER PRIMARY KEY, v)');
+    expect(ok('INSERT INTO k VALUES (5, 1)')).toEqual({ changes: 1, last_insert_rowid: 5 });
+    expect(ok('INSERT OR IGNORE INTO k VALUES (5, 2)')).toEqual({ changes: 0, last_insert_rowid: 0 });
+    expect(ok('REPLACE INTO k VALUES (5, 3)')).toEqual({ changes: 1, last_insert_rowid: 5 });
+    expect(ok('WITH x(id) AS (SELECT 9) INSERT INTO k (id) SELECT id FROM x')).toEqual({ changes: 1, last_insert_rowid: 9 });
+    expect(ok("INSERT INTO k VALUES (7, 'new') ON CONFLICT (id) DO UPDATE SET v = excluded.v")).toEqual({ changes: 1, last_insert_rowid: 7 });
+  });
+
+  test('last_insert_rowid does not depend on what the connection did before: a restored node reports the same', () => {
+    ok('CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (41)');
+    const restored = new Engine();
+    restored.restore(engine.snapshot());
+    const script = 'CREATE TABLE u (a); UPDATE t SET id = id; DELETE FROM t WHERE id = 0';
+    const expected = {
+      results: [
+        { changes: 0, last_insert_rowid: 0 },
+        { changes: 1, last_insert_rowid: 0 },
+        { changes: 0, last_insert_rowid: 0 },
+      ],
+    };
+    expect(ok(script)).toEqual(expected);
+    expect(restored.apply({ type: 'sql', db_name: null, script }, CONTEXT)).toEqual({ ok: true, value: expected });
+    restored.close();
+  });
+
   test('large integers come back exact as text; blobs as base64', () => {
     expect(ok("SELECT 9223372036854775807 AS big, 42 AS small, x'00ff' AS bytes, 1.5 AS real")).toEqual({
       columns: ['big', 'small', 'bytes', 'real'],
@@ -66,6 +105,43 @@ describe('results', () => {
       error: { code: 'SQL_ERROR', message: 'no such table: nowhere', details: { sqlite_code: 'SQLITE_ERROR' } },
     });
     expect(codeOf(run('SELEC 1'))).toBe('SQL_ERROR');
+  });
+
+  test('the error of a script of several statements names the one that failed, counted from 0', () => {
+    expect(run('CREATE TABLE t (a); INSERT INTO t VALUES (1); INSERT INTO nowhere VALUES (2); SELECT 1')).toEqual({
+      ok: false,
+      error: {
+        code: 'SQL_ERROR',
+        message: 'statement 2: no such table: nowhere',
+        details: { sqlite_code: 'SQLITE_ERROR', statement_index: 2 },
+      },
+    });
+    expect(run('SELECT 1; USE nowhere')).toEqual({
+      ok: false,
+      error: { code: 'DATABASE_NOT_FOUND', message: 'statement 1: database nowhere does not exist', details: { statement_index: 1 } },
+    });
+    expect(run('SELECT 1; SELECT 2; VACUUM')).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN_STATEMENT', message: expect.stringMatching(/^statement 2: /), details: { statement_index: 2 } },
+    });
+    expect(run("CREATE TABLE u (a UNIQUE); INSERT INTO u VALUES (1), (1)")).toMatchObject({
+      ok: false,
+      error: { details: { sqlite_code: 'SQLITE_CONSTRAINT_UNIQUE', statement_index: 1 } },
+    });
+  });
+
+  test('a read names the failing statement too', () => {
+    let thrown: unknown;
+    try {
+      engine.query(null, 'SELECT 1; SELECT * FROM nowhere');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({
+      code: 'SQL_ERROR',
+      message: 'statement 1: no such table: nowhere',
+      details: { sqlite_code: 'SQLITE_ERROR', statement_index: 1 },
+    });
   });
 });
 
@@ -107,14 +183,22 @@ describe('databases in SQL', () => {
     expect(engine.defaultDatabase()).toBe('main');
   });
 
-  test('seed 004 statement by statement: USE makes SnapDB the default until it is dropped', () => {
+  test('seed 004 statement by statement: a USE alone switches nothing after its own script', () => {
     const results = SEED_004.map((statement) => run(statement));
     expect(results.map(codeOf)).toEqual(Array(8).fill('OK'));
     expect(engine.listDatabases()).toEqual(['main']);
+    // USE SnapDB ended with its own script, so Users went to main.
+    expect(engine.select('main', 'Users').count).toBe(0);
+  });
+
+  test('USE lasts for the rest of its own script only; the default database stays', () => {
     ok('CREATE DATABASE SnapDB; USE SnapDB; CREATE TABLE Users (id INTEGER, name TEXT)');
-    expect(engine.defaultDatabase()).toBe('SnapDB');
-    expect(engine.select(null, 'Users').count).toBe(0);
-    expect(thrownCode(() => engine.select('main', 'Users'))).toBe('TABLE_NOT_FOUND');
+    expect(engine.defaultDatabase()).toBe('main');
+    expect(engine.select('SnapDB', 'Users').count).toBe(0);
+    expect(thrownCode(() => engine.select(null, 'Users'))).toBe('TABLE_NOT_FOUND');
+    ok('USE SnapDB');
+    expect(engine.defaultDatabase()).toBe('main');
+    expect(ok('SHOW TABLES')).toEqual({ columns: ['name'], rows: [] });
   });
 
   test('CREATE DATABASE: exists is DATABASE_EXISTS unless IF NOT EXISTS; bad name INVALID_REQUEST', () => {
@@ -223,9 +307,27 @@ describe('query()', () => {
     const before = engine.serializeDatabase(null);
     expect(thrownCode(() => engine.query(null, 'INSERT INTO t VALUES (3)'))).toBe('INVALID_REQUEST');
     expect(thrownCode(() => engine.query(null, 'SELECT 1; DELETE FROM t'))).toBe('INVALID_REQUEST');
-    expect(thrownCode(() => engine.query(null, 'USE main'))).toBe('INVALID_REQUEST');
     expect(thrownCode(() => engine.query(null, 'WITH x AS (SELECT 1) DELETE FROM t'))).toBe('INVALID_REQUEST');
     expect(Buffer.compare(Buffer.from(engine.serializeDatabase(null)), Buffer.from(before))).toBe(0);
+  });
+
+  test('USE switches the database a read runs in, for the rest of the script only', () => {
+    ok('CREATE DATABASE d; USE d; CREATE TABLE u (b); INSERT INTO u VALUES (7)');
+    expect(engine.query(null, 'USE d; SELECT b FROM u; USE main; SELECT a FROM t ORDER BY a')).toEqual({
+      results: [
+        { changes: 0, last_insert_rowid: 0 },
+        { columns: ['b'], rows: [[7]] },
+        { changes: 0, last_insert_rowid: 0 },
+        { columns: ['a'], rows: [[1], [2]] },
+      ],
+    });
+    expect(engine.query(null, 'USE d; SHOW TABLES')).toEqual({
+      results: [{ changes: 0, last_insert_rowid: 0 }, { columns: ['name'], rows: [['u']] }],
+    });
+    expect(engine.defaultDatabase()).toBe('main');
+    expect(thrownCode(() => engine.query(null, 'USE nowhere; SELECT 1'))).toBe('DATABASE_NOT_FOUND');
+    expect(thrownCode(() => engine.query(null, 'USE d; INSERT INTO u VALUES (8)'))).toBe('INVALID_REQUEST');
+    expect(engine.select('d', 'u').count).toBe(1);
   });
 
   test('EXPLAIN of a write only explains', () => {

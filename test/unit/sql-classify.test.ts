@@ -32,7 +32,10 @@ describe('classifyScript: kind and privilege', () => {
     ["UPDATE t SET a = 'CREATE TABLE x'", 'write', false],
     ['DELETE FROM t', 'write', false],
     ['SELECT 1; INSERT INTO t VALUES (1)', 'write', false],
-    ['USE other', 'write', false],
+    // USE switches the database for the rest of its own script and changes no state.
+    ['USE other', 'read', false],
+    ['USE other; SELECT * FROM t; SHOW TABLES', 'read', false],
+    ['USE other; DELETE FROM t', 'write', false],
     ['REINDEX', 'write', false],
     ['ANALYZE', 'write', false],
     ['CREATE TABLE t (a)', 'write', true],
