@@ -5,11 +5,11 @@
  */
 import type { Command } from '../database/commands';
 import type { Engine } from '../database/engine';
-import type { Readiness } from '../src/readiness';
+import type { Readiness } from '../src/node/readiness';
 
 export type Consistency = 'local' | 'strong';
 
-export interface PeerStatus {
+export interface MemberStatus {
   id: number;
   url: string;
   role: 'master' | 'slave' | 'candidate' | 'unknown';
@@ -32,7 +32,7 @@ export interface NodeStatus {
   /** The last index the latest snapshot covers (0 before the first compaction). */
   snapshot_index: number;
   state_hash: string;
-  nodes: PeerStatus[];
+  nodes: MemberStatus[];
 }
 
 export interface DatabaseService {

@@ -7,12 +7,14 @@
  */
 import Ajv, { type ErrorObject, type Schema } from 'ajv';
 import type { NextFunction, Request, Response } from 'express';
+import { NAME_PATTERN } from '../database/catalog';
 import { DdbError } from '../utils/errors';
 import { respell, type Place } from './field-spellings';
 
 const ajv = new Ajv({ allErrors: false, coerceTypes: false, allowUnionTypes: true });
 
-export const IDENTIFIER_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
+/** The engine's rule for table, column and database names (database/catalog.ts), as a JSON Schema pattern. */
+export const IDENTIFIER_PATTERN = NAME_PATTERN.source;
 
 function describe(error: ErrorObject): { message: string; path: string } {
   if (error.keyword === 'additionalProperties') {

@@ -4,11 +4,11 @@
  * Exit codes: 0 after a clean shutdown, 1 on a runtime failure, 2 on bad usage or config.
  */
 import path from 'node:path';
-import { createApp } from './app';
-import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli-args';
-import { runLocalCluster } from './local-cluster';
-import { DdbNode } from './node';
-import { createServer, listen } from './server';
+import { createApp } from './http/app';
+import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli/cli-args';
+import { runLocalCluster } from './cli/local-cluster';
+import { DdbNode } from './node/node';
+import { createServer, listen } from './http/server';
 import { ConfigError, findNodeByPort, loadConfig, portOf } from '../utils/config';
 import { createLogger } from '../utils/logger';
 import { describePortInUse } from '../utils/port-holder';

@@ -1,7 +1,7 @@
 /**
  * readText(stream, limit): a stream's bytes as UTF-8 text, up to a limit. Both
  * body readers use it: the public API's (handlers/json-body.ts) and the peers'
- * (src/internal-api.ts). Past the limit it stops reading and rejects with
+ * (src/http/peer-endpoints.ts). Past the limit it stops reading and rejects with
  * TooLarge; what then happens to the connection is the caller's choice.
  */
 import type { Readable } from 'node:stream';

@@ -33,6 +33,13 @@ export interface Snapshot {
   data: Uint8Array;
 }
 
+/** A node's durable state, as storage recovers it: the entries follow the snapshot (or start at index 1). */
+export interface DurableState<T> {
+  hard_state: HardState;
+  snapshot: Snapshot | null;
+  entries: Entry<T>[];
+}
+
 // ---- peer messages ------------------------------------------------------
 
 /** The fields every peer message has: who sends, who receives, and the sender's term. */
@@ -129,10 +136,10 @@ export type Role = 'slave' | 'candidate' | 'master';
 
 export type ProposeResult = { ok: true; index: number; term: number } | { ok: false; reason: 'not_master' | 'busy' };
 
-export type ReadIndexResult = { ok: true } | { ok: false; reason: 'not_master' | 'busy' };
+export type ReadIndexRequestResult = { ok: true } | { ok: false; reason: 'not_master' | 'busy' };
 
 /** One other node as this replica sees it. Only a master knows match_index; elsewhere it is 0. */
-export interface PeerStatus {
+export interface PeerView {
   id: number;
   match_index: number;
   /** Answered the master within the fail-over timeout (on a slave: listed live by the master). */
@@ -162,5 +169,5 @@ export interface ReplicaStatus {
   snapshot_index: number;
   /** Messages the outbox refused because the node did not drain it; safe, since any message may be lost. */
   messages_dropped: number;
-  peers: PeerStatus[];
+  peers: PeerView[];
 }

@@ -18,13 +18,14 @@ import { ReplicatedLog } from './log';
 import type {
   AppendEntries,
   AppendResponse,
+  DurableState,
   Entry,
   HardState,
   InstallSnapshot,
   Message,
-  PeerStatus,
+  PeerView,
   ProposeResult,
-  ReadIndexResult,
+  ReadIndexRequestResult,
   ReadState,
   Ready,
   ReplicaStatus,
@@ -35,7 +36,7 @@ import type {
 } from './messages';
 import { committedIndex, majoritySize, voteOutcome } from './quorum';
 
-/** node.ts, status.ts and internal-api.ts take the message types from here, with the replica. */
+/** The node shell (src/node/) and the peer endpoints (src/http/peer-endpoints.ts) take the message types from here, with the replica. */
 export type * from './messages';
 
 export interface ReplicaConfig {
@@ -49,13 +50,6 @@ export interface ReplicaConfig {
   inflight_appends_max: number;
   proposals_pending_max: number;
   read_requests_max: number;
-}
-
-/** What storage recovered: the entries follow the snapshot (or start at index 1). */
-export interface Restored<T> {
-  hard_state: HardState;
-  snapshot: Snapshot | null;
-  entries: Entry<T>[];
 }
 
 type ProgressState = 'probe' | 'replicate' | 'snapshot';
@@ -129,7 +123,7 @@ function assertConfig(config: ReplicaConfig): void {
 }
 
 /** Entries the snapshot already covers (storage may not have truncated them yet) are skipped; a gap is corruption. */
-function restoredLog<T>(restored: Restored<T>): ReplicatedLog<T> {
+function restoredLog<T>(restored: DurableState<T>): ReplicatedLog<T> {
   const snapshot_meta = restored.snapshot?.meta ?? { last_index: 0, last_term: 0 };
   const entries = restored.entries.filter((entry) => entry.index > snapshot_meta.last_index);
   return new ReplicatedLog<T>({ snapshot_meta, entries, commit_index: restored.hard_state.commit });
@@ -197,7 +191,7 @@ export class Replica<T> {
   private pending_reads: PendingRead[] = [];
   private read_round = 0;
 
-  constructor(config: ReplicaConfig, restored: Restored<T>) {
+  constructor(config: ReplicaConfig, restored: DurableState<T>) {
     assertConfig(config);
     this.config = { ...config, peers: [...config.peers].sort((left, right) => left - right) };
     this.id = config.id;
@@ -249,7 +243,7 @@ export class Replica<T> {
    * a round of messages that a majority still follows this master in this
    * term. The ReadState appears in a later Ready.
    */
-  readIndex(request_id: string): ReadIndexResult {
+  readIndex(request_id: string): ReadIndexRequestResult {
     // Until an entry of its own term commits, a new master does not know the latest commit index.
     if (this.role !== 'master' || this.log.term(this.log.commit_index) !== this.term) return { ok: false, reason: 'not_master' };
     if (this.pending_reads.length + this.read_states.length >= this.config.read_requests_max) return { ok: false, reason: 'busy' };
@@ -337,7 +331,7 @@ export class Replica<T> {
     };
   }
 
-  private peerStatus(id: number): PeerStatus {
+  private peerStatus(id: number): PeerView {
     const progress = this.progress.get(id);
     if (progress !== undefined) {
       const alive = progress.answered_ago_ticks < this.config.failover_timeout_ticks;

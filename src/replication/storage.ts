@@ -7,7 +7,7 @@
  * - `log.ddb`: append-only, one checksummed record per save(), one fsync per save().
  *   A save() that overwrites a suffix appends a record starting at the overwritten
  *   index; replay applies it the same way, so no save() rewrites old bytes. A save()
- *   that only advances the commit index writes nothing (see hard-state.ts): the
+ *   that only advances the commit index writes nothing (see sync-policy.ts): the
  *   commit index is kept and goes out with the next record, or at close().
  * - `snapshot.ddb`: the current snapshot, replaced atomically (temporary file,
  *   fsync, rename, fsync directory); the rename drops the previous one. A
@@ -29,8 +29,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Entry, HardState, Snapshot, SnapshotMeta } from './messages';
-import { mustSync } from './hard-state';
+import type { DurableState, Entry, HardState, Snapshot, SnapshotMeta } from './messages';
+import { mustSync } from './sync-policy';
 import { scanFrames } from './storage-frames';
 import {
   EMPTY_SNAPSHOT_META,
@@ -66,11 +66,8 @@ export interface StorageOptions {
   fsync: boolean;
 }
 
-export interface Recovered<T> {
-  hard_state: HardState;
-  snapshot: Snapshot | null;
-  /** Contiguous, starting right after snapshot.meta.last_index (after index 0 without a snapshot). */
-  entries: Entry<T>[];
+/** What open() found: the durable state, and how much of a torn last record it dropped. */
+export interface Recovered<T> extends DurableState<T> {
   /** Bytes of a torn last record dropped at open (a crash mid-save); 0 normally. For the node to log. */
   torn_bytes: number;
 }

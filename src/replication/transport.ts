@@ -32,8 +32,8 @@ export interface AddressedMessage {
   to: number;
 }
 
-export type ForwardResult = { ok: true; value: unknown } | { ok: false; error: ErrorBody };
-export type ReadIndexResult = { ok: true; index: number } | { ok: false; error: ErrorBody };
+export type ForwardAnswer = { ok: true; value: unknown } | { ok: false; error: ErrorBody };
+export type ReadIndexAnswer = { ok: true; index: number } | { ok: false; error: ErrorBody };
 
 interface HttpAnswer {
   status: number;
@@ -167,16 +167,16 @@ export class HttpTransport<M extends AddressedMessage> {
    * per command, in order. Connection errors and a refusal of the whole batch
    * are thrown to the caller.
    */
-  async forwardWrites(masterUrl: string, commands: Command[], timeout_ms: number): Promise<ForwardResult[]> {
+  async forwardWrites(masterUrl: string, commands: Command[], timeout_ms: number): Promise<ForwardAnswer[]> {
     const answer = await this.post(`${masterUrl}/internal/propose`, encodeWire({ commands }), timeout_ms);
     if (answer.status !== 200) throw new Error(`the master refused the forwarded writes: ${answer.status} ${answer.text}`);
-    return decodeWire<{ results: ForwardResult[] }>(answer.text).results;
+    return decodeWire<{ results: ForwardAnswer[] }>(answer.text).results;
   }
 
   /** Asks the master for a read index it has confirmed with a majority. */
-  async readIndex(masterUrl: string, timeout_ms: number): Promise<ReadIndexResult> {
+  async readIndex(masterUrl: string, timeout_ms: number): Promise<ReadIndexAnswer> {
     const answer = await this.post(`${masterUrl}/internal/read_index`, '{}', timeout_ms);
-    return decodeWire<ReadIndexResult>(answer.text);
+    return decodeWire<ReadIndexAnswer>(answer.text);
   }
 
   close(): void {

@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import winston from 'winston';
-import { createApp } from '../../src/app';
+import { createApp } from '../../src/http/app';
 import { startSingleNode, type TestNode } from '../support/single-node';
 
 let test_node: TestNode;

@@ -5,7 +5,7 @@
  * registers, no acknowledged insert lost on any node, identical state on all.
  */
 import { TestCluster } from '../support/cluster';
-import { createRandom } from '../../src/replication/random';
+import { createRandom } from '../support/random';
 import { Firewall, type Endpoint } from './firewall';
 import { HistoryRecorder } from './history';
 import { checkLinearizable, formatLinearizability, type LinearizabilityResult } from './linearizability';

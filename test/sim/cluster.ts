@@ -5,16 +5,16 @@
  * else, and a restart builds a new Replica from the disk alone.
  */
 import type { Entry, HardState, Message, ReplicaStatus, Snapshot } from '../../src/replication/messages';
-import { mustSync, splitAtSync } from '../../src/replication/hard-state';
-import type { Random } from '../../src/replication/random';
-import { Replica, type ReplicaConfig, type Restored } from '../../src/replication/replica';
+import { mustSync, splitAtSync } from '../../src/replication/sync-policy';
+import type { Random } from '../support/random';
+import { Replica, type ReplicaConfig, type DurableState } from '../../src/replication/replica';
 import { type DiskView, type MasterView, SimChecker } from './checker';
 import { EMPTY_MACHINE, type MachineState, applyEntry, decodeMachine, encodeMachine } from './machine';
 import { type NetworkFaults, SimNetwork } from './network';
 
 export type SimMessage = Message<string>;
 export type ReplicaLimits = Omit<ReplicaConfig, 'id' | 'peers'>;
-export type ReplicaFactory = (config: ReplicaConfig, restored: Restored<string>) => Replica<string>;
+export type ReplicaFactory = (config: ReplicaConfig, restored: DurableState<string>) => Replica<string>;
 
 const TRACE_LINES_MAX = 300;
 
@@ -81,7 +81,7 @@ export class SimDisk implements DiskView {
     this.unsynced = null;
   }
 
-  restored(): Restored<string> {
+  restored(): DurableState<string> {
     return { hard_state: { ...this.hard_state }, snapshot: this.snapshot, entries: [...this.entries] };
   }
 }

@@ -3,7 +3,7 @@
  * duplicated; links can be cut one way or both. Every draw comes from the
  * injected seeded generator, so one seed replays the same traffic exactly.
  */
-import type { Random } from '../../src/replication/random';
+import type { Random } from '../support/random';
 
 export interface NetworkFaults {
   drop_probability: number;

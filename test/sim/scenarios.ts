@@ -3,7 +3,7 @@
  * cluster size, limits, network faults, crashes, partitions, pauses,
  * compactions, proposals and reads. A failure names the seed to replay.
  */
-import { Random } from '../../src/replication/random';
+import { Random } from '../support/random';
 import type { ReplicaStatus } from '../../src/replication/messages';
 import { majoritySize } from '../../src/replication/quorum';
 import { type ReplicaFactory, type ReplicaLimits, SimCluster, type SimNode } from './cluster';

@@ -6,7 +6,7 @@
  *   SIM_SEEDS=5000 npx jest test/sim  runs more seeds (default below)
  *   SIM_FIRST_SEED=100000             starts the seed ranges elsewhere (to explore new seeds)
  */
-import { Replica, type ReplicaConfig, type Restored } from '../../src/replication/replica';
+import { Replica, type ReplicaConfig, type DurableState } from '../../src/replication/replica';
 import type { RequestVote } from '../../src/replication/messages';
 import { type FaultRunSummary, type OrderRunSummary, runFaultScenario, runOrderScenario } from './scenarios';
 
@@ -95,7 +95,7 @@ describe('the simulator replays', () => {
 
 describe('the simulator can fail', () => {
   test('a replica that grants every vote is caught', () => {
-    const factory = (config: ReplicaConfig, restored: Restored<string>) => new GrantsEveryVote<string>(config, restored);
+    const factory = (config: ReplicaConfig, restored: DurableState<string>) => new GrantsEveryVote<string>(config, restored);
     const failures: string[] = [];
     for (let seed = 1; seed <= 300 && failures.length === 0; seed += 1) {
       try {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import axios, { type AxiosInstance } from 'axios';
 import http from 'node:http';
 import { pollUntil } from './poll';
-import { NODE_RUNTIME_FLAGS } from '../../src/runtime-flags';
+import { NODE_RUNTIME_FLAGS } from '../../src/cli/runtime-flags';
 
 /** The repository root, whether this file runs from test/ (jest) or dist/test/ (scripts). */
 const ROOT = ((up) => (path.basename(up) === 'dist' ? path.dirname(up) : up))(path.resolve(__dirname, '..', '..'));

@@ -4,8 +4,8 @@
  * (validation → proposal → log → commit → apply) without a socket.
  */
 import type { Express } from 'express';
-import { createApp } from '../../src/app';
-import { DdbNode } from '../../src/node';
+import { createApp } from '../../src/http/app';
+import { DdbNode } from '../../src/node/node';
 import { parseConfig } from '../../utils/config';
 import { createSilentLogger } from '../../utils/logger';
 

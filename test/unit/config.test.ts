@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCliArgs, UsageError } from '../../src/cli-args';
-import { timingFor } from '../../src/timing';
+import { parseCliArgs, UsageError } from '../../src/cli/cli-args';
+import { timingFor } from '../../src/node/ticks';
 import { CONFIG_DEFAULTS, ConfigError, findNodeByPort, loadConfig, parseConfig } from '../../utils/config';
 
 const nodes = [

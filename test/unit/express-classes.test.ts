@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { expressClasses } from '../../src/express-classes';
+import { expressClasses } from '../../src/http/express-classes';
 
 it('constructs req and res with the prototypes express would give them, and express still works', async () => {
   const app = express();

@@ -1,7 +1,7 @@
 /** ForwardQueue: a slave's forwarded writes leave in batches, each write with its own answer. */
 import type { Command } from '../../database/commands';
-import { FORWARD_BATCHES_IN_FLIGHT_MAX, ForwardQueue } from '../../src/forward-queue';
-import type { ForwardResult } from '../../src/replication/transport';
+import { FORWARD_BATCHES_IN_FLIGHT_MAX, ForwardQueue } from '../../src/node/forward-queue';
+import type { ForwardAnswer } from '../../src/replication/transport';
 
 const insert = (row_id: string): Command => ({ type: 'insert', db_name: null, table_name: 't', row_id, data: { v: 1 } });
 const rowIds = (commands: Command[]) => commands.map((command) => (command as { row_id: string }).row_id);
@@ -11,7 +11,7 @@ interface SentBatch {
   url: string;
   commands: Command[];
   timeout_ms: number;
-  answer: (results: ForwardResult[]) => void;
+  answer: (results: ForwardAnswer[]) => void;
   fail: (error: Error) => void;
 }
 
@@ -96,7 +96,7 @@ it('keeps one queue per master', async () => {
 it('answers a write that waited past its deadline without sending it', async () => {
   let now = 1_000;
   const sent: Command[][] = [];
-  const pendingBatches: ((results: ForwardResult[]) => void)[] = [];
+  const pendingBatches: ((results: ForwardAnswer[]) => void)[] = [];
   const queue = new ForwardQueue(
     (_url, commands) =>
       new Promise((resolve) => {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DdbNode } from '../../src/node';
+import { DdbNode } from '../../src/node/node';
 import { parseConfig } from '../../utils/config';
 import { createSilentLogger } from '../../utils/logger';
 import { pollUntil } from '../support/poll';

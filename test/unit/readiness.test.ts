@@ -1,6 +1,6 @@
 /** readinessOf: GET /ready's rule, as a table. */
 import type { ReplicaStatus } from '../../src/replication/messages';
-import { readinessOf } from '../../src/readiness';
+import { readinessOf } from '../../src/node/readiness';
 
 function replica(fields: Partial<ReplicaStatus>): ReplicaStatus {
   return {

@@ -1,13 +1,13 @@
 /** SharedReadIndex: reads that begin while a read-index request is in flight share the next one, never the current one. */
-import { SharedReadIndex } from '../../src/shared-read-index';
-import type { ReadIndexResult } from '../../src/replication/transport';
+import { SharedReadIndex } from '../../src/node/shared-read-index';
+import type { ReadIndexAnswer } from '../../src/replication/transport';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 interface Asked {
   url: string;
   timeout_ms: number;
-  answer: (result: ReadIndexResult) => void;
+  answer: (result: ReadIndexAnswer) => void;
   fail: (error: Error) => void;
 }
 

@@ -6,7 +6,7 @@
  */
 import { noMaster } from './waiters';
 
-export class Progress {
+export class ChangeSignal {
   private waiting: Array<() => void> = [];
 
   notify(): void {

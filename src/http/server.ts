@@ -4,10 +4,10 @@
  */
 import http from 'node:http';
 import type { Express } from 'express';
-import type { Logger } from '../utils/logger';
+import type { Logger } from '../../utils/logger';
 import { expressClasses } from './express-classes';
-import { internalHandler } from './internal-api';
-import type { DdbNode } from './node';
+import { internalHandler } from './peer-endpoints';
+import type { DdbNode } from '../node/node';
 
 export function createServer(node: DdbNode, app: Express, logger: Logger): http.Server {
   const internal = internalHandler(node, logger);

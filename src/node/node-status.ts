@@ -1,7 +1,7 @@
 /** GET /status: the replica's view of the cluster, in the contract's shape. */
-import type { NodeStatus, PeerStatus } from '../handlers/service';
-import type { NodeConfig } from '../utils/config';
-import type { ReplicaStatus } from './replication/replica';
+import type { NodeStatus, MemberStatus } from '../../handlers/service';
+import type { NodeConfig } from '../../utils/config';
+import type { ReplicaStatus } from '../replication/replica';
 
 export interface StatusInputs {
   self: NodeConfig;
@@ -15,13 +15,13 @@ export interface StatusInputs {
 export function buildStatus(inputs: StatusInputs): NodeStatus {
   const { replica, self, urls } = inputs;
   const masterId = replica.role === 'master' ? self.id : replica.master_id;
-  const nodes: PeerStatus[] = [...urls].map(([id, url]) => {
+  const nodes: MemberStatus[] = [...urls].map(([id, url]) => {
     if (id === self.id) {
       return { id, url, role: replica.role, alive: true, match_index: replica.last_index, last_contact_ms: 0 };
     }
     const peer = replica.peers.find((candidate) => candidate.id === id);
     const last_contact_ms = peer?.last_contact_ticks_ago == null ? null : peer.last_contact_ticks_ago * inputs.tick_ms;
-    const role: PeerStatus['role'] = id === masterId ? 'master' : peer?.alive ? 'slave' : 'unknown';
+    const role: MemberStatus['role'] = id === masterId ? 'master' : peer?.alive ? 'slave' : 'unknown';
     return { id, url, role, alive: peer?.alive ?? false, match_index: peer?.match_index ?? 0, last_contact_ms };
   });
   return {

@@ -1,5 +1,5 @@
 /** TickClock: wall-clock milliseconds as ticks, however late the timer runs. */
-import { TickClock } from '../../src/timing';
+import { TickClock } from '../../src/node/ticks';
 
 it('counts elapsed time, not timer callbacks, and carries the remainder', () => {
   const clock = new TickClock(10, 1000, 0);

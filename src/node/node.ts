@@ -9,24 +9,24 @@
  * become HTTP requests.
  */
 import { randomInt } from 'node:crypto';
-import type { Command } from '../database/commands';
-import type { DatabaseService, NodeStatus } from '../handlers/service';
-import type { ClusterConfig, NodeConfig } from '../utils/config';
-import { DdbError, errorFromBody } from '../utils/errors';
-import type { Logger } from '../utils/logger';
-import type { Entry, HardState, Snapshot } from './replication/messages';
-import { splitAtSync } from './replication/hard-state';
-import { Replica, type Message } from './replication/replica';
-import { openStorage, type LogStorage, type PreparedSnapshot } from './replication/storage';
-import { HttpTransport } from './replication/transport';
+import type { Command } from '../../database/commands';
+import type { DatabaseService, NodeStatus } from '../../handlers/service';
+import type { ClusterConfig, NodeConfig } from '../../utils/config';
+import { DdbError, errorFromBody } from '../../utils/errors';
+import type { Logger } from '../../utils/logger';
+import type { Entry, HardState, Snapshot } from '../replication/messages';
+import { splitAtSync } from '../replication/sync-policy';
+import { Replica, type Message } from '../replication/replica';
+import { openStorage, type LogStorage, type PreparedSnapshot } from '../replication/storage';
+import { HttpTransport } from '../replication/transport';
 import { ForwardQueue } from './forward-queue';
 import { SharedReadIndex } from './shared-read-index';
-import { StateMachine, type LogPayload } from './state-machine';
-import { TickClock, timingFor, type Timing } from './timing';
+import { AppliedState, type LogPayload } from './applied-state';
+import { TickClock, timingFor, type Timing } from './ticks';
 import { AppliedIndexWaiters, ProposalWaiters, noMaster } from './waiters';
-import { buildStatus } from './status';
+import { buildStatus } from './node-status';
 import { readinessOf, type Readiness } from './readiness';
-import { Progress } from './progress';
+import { ChangeSignal } from './change-signal';
 
 export interface NodeOptions {
   config: ClusterConfig;
@@ -51,7 +51,7 @@ const IMAGE_IN_STORAGE = new Uint8Array(0);
 
 export class DdbNode implements DatabaseService {
   readonly timing: Timing;
-  private readonly machine = new StateMachine();
+  private readonly machine = new AppliedState();
   private readonly replica: Replica<LogPayload>;
   private readonly storage: LogStorage<LogPayload>;
   private readonly transport: HttpTransport<Message<LogPayload>>;
@@ -64,7 +64,7 @@ export class DdbNode implements DatabaseService {
   private compacting = false;
   /** That snapshot, durable beside the current one, waiting for installPrepared(). */
   private prepared: PreparedSnapshot | null = null;
-  private readonly progress = new Progress();
+  private readonly changes = new ChangeSignal();
   private readonly urls = new Map<number, string>();
   private ticker: NodeJS.Timeout | null = null;
   private readyScheduled = false;
@@ -108,7 +108,7 @@ export class DdbNode implements DatabaseService {
     this.remoteReads = new SharedReadIndex((url, timeout_ms) => this.transport.readIndex(url, timeout_ms));
   }
 
-  get engine(): StateMachine['engine'] {
+  get engine(): AppliedState['engine'] {
     return this.machine.engine;
   }
 
@@ -231,7 +231,7 @@ export class DdbNode implements DatabaseService {
     this.appliedWaiters.applied(this.machine.applied_index);
     this.compactIfLong();
     this.logRoleChange();
-    this.progress.notify();
+    this.changes.notify();
   }
 
   /**
@@ -416,7 +416,7 @@ export class DdbNode implements DatabaseService {
       if (!accepted.ok) {
         if (accepted.reason === 'busy') throw noMaster('too many strong reads in flight; retry');
         // A new master must commit its first entry before it can answer reads.
-        await this.progress.next(deadline);
+        await this.changes.next(deadline);
         continue;
       }
       this.scheduleReady();
@@ -461,18 +461,18 @@ export class DdbNode implements DatabaseService {
     for (;;) {
       const master = this.currentMaster();
       if (master !== null) return master;
-      await this.progress.next(deadline);
+      await this.changes.next(deadline);
     }
   }
 
   private async awaitMasterOtherThan(previous: number, deadline: number): Promise<void> {
     while (this.currentMaster() === previous || this.currentMaster() === null) {
-      await this.progress.next(deadline);
+      await this.changes.next(deadline);
     }
   }
 
   private withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
-    return this.progress.race(promise, deadline, `${what} not confirmed by a majority in time`);
+    return this.changes.race(promise, deadline, `${what} not confirmed by a majority in time`);
   }
 
   readiness(): Readiness {

@@ -4,16 +4,16 @@
  * supertest without a socket.
  */
 import express, { type Express } from 'express';
-import { databaseRoutes } from '../handlers/database-routes';
-import { errorHandler, notFound } from '../handlers/errors';
-import { jsonBody } from '../handlers/json-body';
-import { queryRoutes } from '../handlers/query-routes';
-import { requestLog } from '../handlers/request-log';
-import { rowRoutes } from '../handlers/row-routes';
-import type { DatabaseService } from '../handlers/service';
-import { statusRoutes } from '../handlers/status-routes';
-import { tableRoutes } from '../handlers/table-routes';
-import type { Logger } from '../utils/logger';
+import { databaseRoutes } from '../../handlers/database-routes';
+import { errorHandler, notFound } from '../../handlers/errors';
+import { jsonBody } from '../../handlers/json-body';
+import { queryRoutes } from '../../handlers/query-routes';
+import { requestLog } from '../../handlers/request-log';
+import { rowRoutes } from '../../handlers/row-routes';
+import type { DatabaseService } from '../../handlers/service';
+import { statusRoutes } from '../../handlers/status-routes';
+import { tableRoutes } from '../../handlers/table-routes';
+import type { Logger } from '../../utils/logger';
 
 export interface AppOptions {
   logger: Logger;

@@ -1,4 +1,4 @@
-import { Random, createRandom } from '../../src/replication/random';
+import { Random, createRandom } from '../support/random';
 
 describe('Random (xoshiro128**)', () => {
   test('matches the reference output from the state (1, 2, 3, 4)', () => {

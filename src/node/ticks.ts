@@ -2,7 +2,7 @@
  * The one place milliseconds become ticks. The replica counts logical ticks;
  * the node's timer asks a TickClock how many ticks the elapsed time is worth.
  */
-import type { ClusterConfig } from '../utils/config';
+import type { ClusterConfig } from '../../utils/config';
 
 export interface Timing {
   tick_ms: number;

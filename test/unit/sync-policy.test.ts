@@ -1,5 +1,5 @@
-/** The sync rules of hard-state.ts: what needs an fsync, and what may leave before it. */
-import { mustSync, splitAtSync } from '../../src/replication/hard-state';
+/** The sync rules of sync-policy.ts: what needs an fsync, and what may leave before it. */
+import { mustSync, splitAtSync } from '../../src/replication/sync-policy';
 
 const stored = { term: 3, vote: 1, commit: 10 };
 

@@ -3,7 +3,7 @@
  * /ready) and say, in one line a person can act on, which node is master,
  * where every node is, and a command to try.
  */
-import type { NodeConfig } from '../utils/config';
+import type { NodeConfig } from '../../utils/config';
 
 const REQUEST_TIMEOUT_MS = 1000;
 const POLL_INTERVAL_MS = 100;

@@ -9,14 +9,14 @@
  * began before its request left, so the master chooses the index after each
  * of them began (etcd batches its read-index requests the same way).
  */
-import type { ReadIndexResult } from './replication/transport';
+import type { ReadIndexAnswer } from '../replication/transport';
 
 /** Asks the master at `url` for a read index; rejects on connection errors. */
-export type AskReadIndex = (url: string, timeout_ms: number) => Promise<ReadIndexResult>;
+export type AskReadIndex = (url: string, timeout_ms: number) => Promise<ReadIndexAnswer>;
 
 interface Waiting {
   deadline: number;
-  resolve: (result: ReadIndexResult) => void;
+  resolve: (result: ReadIndexAnswer) => void;
   reject: (error: unknown) => void;
 }
 
@@ -34,14 +34,14 @@ export class SharedReadIndex {
   ) {}
 
   /** A read index from the master at `url`, asked for after this call; rejects as `ask` does. */
-  readIndex(url: string, deadline: number): Promise<ReadIndexResult> {
+  readIndex(url: string, deadline: number): Promise<ReadIndexAnswer> {
     let master = this.masters.get(url);
     if (master === undefined) {
       master = { in_flight: false, waiting: [] };
       this.masters.set(url, master);
     }
     const reads = master;
-    const result = new Promise<ReadIndexResult>((resolve, reject) => reads.waiting.push({ deadline, resolve, reject }));
+    const result = new Promise<ReadIndexAnswer>((resolve, reject) => reads.waiting.push({ deadline, resolve, reject }));
     if (!reads.in_flight) this.askFor(url, reads);
     return result;
   }

@@ -5,7 +5,7 @@
  * the node knows a live master and has applied everything that master had
  * committed when it last heard from it.
  */
-import type { ReplicaStatus } from './replication/messages';
+import type { ReplicaStatus } from '../replication/messages';
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 

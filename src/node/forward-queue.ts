@@ -14,19 +14,19 @@
  * request (refused, reset, timed out) fails every write in it, with the error
  * that says whether it reached the master (see DdbNode.forwardWrite).
  */
-import type { Command } from '../database/commands';
-import type { ForwardResult } from './replication/transport';
+import type { Command } from '../../database/commands';
+import type { ForwardAnswer } from '../replication/transport';
 
 export const FORWARD_BATCHES_IN_FLIGHT_MAX = 4;
 export const FORWARD_BATCH_WRITES_MAX = 256;
 
 /** Sends one batch; resolves with one result per command, in order. */
-export type SendBatch = (url: string, commands: Command[], timeout_ms: number) => Promise<ForwardResult[]>;
+export type SendBatch = (url: string, commands: Command[], timeout_ms: number) => Promise<ForwardAnswer[]>;
 
 interface Pending {
   command: Command;
   deadline: number;
-  resolve: (result: ForwardResult) => void;
+  resolve: (result: ForwardAnswer) => void;
   reject: (error: unknown) => void;
 }
 
@@ -45,9 +45,9 @@ export class ForwardQueue {
   ) {}
 
   /** Forwards `command` to the master at `url`; rejects with the request's error if the batch failed. */
-  forward(url: string, command: Command, deadline: number): Promise<ForwardResult> {
+  forward(url: string, command: Command, deadline: number): Promise<ForwardAnswer> {
     const master = this.master(url);
-    const forwarded = new Promise<ForwardResult>((resolve, reject) => master.queued.push({ command, deadline, resolve, reject }));
+    const forwarded = new Promise<ForwardAnswer>((resolve, reject) => master.queued.push({ command, deadline, resolve, reject }));
     if (!master.scheduled) {
       master.scheduled = true;
       // After the I/O of this turn: every write parsed in it joins the batch.
@@ -90,7 +90,7 @@ export class ForwardQueue {
     this.sendBatch(url, commands, timeout_ms)
       .then((results) => {
         if (results.length !== batch.length) throw new Error(`the master answered ${results.length} results for ${batch.length} writes`);
-        batch.forEach((pending, index) => pending.resolve(results[index] as ForwardResult));
+        batch.forEach((pending, index) => pending.resolve(results[index] as ForwardAnswer));
       })
       .catch((error: unknown) => {
         for (const pending of batch) pending.reject(error);

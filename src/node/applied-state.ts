@@ -8,9 +8,9 @@
  * continues the same chain.
  */
 import { createHash } from 'node:crypto';
-import type { ApplyContext, ApplyResult, Command } from '../database/commands';
-import { Engine } from '../database/engine';
-import type { Entry } from './replication/messages';
+import type { ApplyContext, ApplyResult, Command } from '../../database/commands';
+import { Engine } from '../../database/engine';
+import type { Entry } from '../replication/messages';
 
 /** What a log entry carries: a command and the context the master fixed for it. */
 export interface LogPayload {
@@ -21,7 +21,7 @@ export interface LogPayload {
 const GENESIS_HASH = '0'.repeat(64);
 const HEADER_LENGTH_BYTES = 4;
 
-export class StateMachine {
+export class AppliedState {
   readonly engine = new Engine();
   private appliedIndex = 0;
   private stateHash = GENESIS_HASH;

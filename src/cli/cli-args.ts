@@ -1,5 +1,5 @@
 /** Parses `main.js [<port>] [--config F] [--data-dir D] [--in-memory] [--log-level L]`. */
-import { LOG_LEVELS, type LogLevel } from '../utils/logger';
+import { LOG_LEVELS, type LogLevel } from '../../utils/logger';
 
 export interface CliArgs {
   /** null: start every node of the config as a local cluster. */

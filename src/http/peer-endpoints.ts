@@ -8,21 +8,21 @@
  *   POST /internal/read_index  {}          → {ok, index} | {ok: false, error}
  */
 import type http from 'node:http';
-import type { Command } from '../database/commands';
-import { DdbError } from '../utils/errors';
-import type { Logger } from '../utils/logger';
-import { TooLarge, readText } from '../utils/read-text';
-import type { DdbNode } from './node';
-import type { Message } from './replication/replica';
-import { decodeWire, encodeMessages, encodeWire } from './replication/wire';
-import type { LogPayload } from './state-machine';
+import type { Command } from '../../database/commands';
+import { DdbError } from '../../utils/errors';
+import type { Logger } from '../../utils/logger';
+import { TooLarge, readText } from '../../utils/read-text';
+import type { DdbNode } from '../node/node';
+import type { Message } from '../replication/replica';
+import { decodeWire, encodeMessages, encodeWire } from '../replication/wire';
+import type { LogPayload } from '../node/applied-state';
 
 /** Snapshots travel here too, so the limit is generous; anything larger is refused. */
-export const INTERNAL_BODY_MAX_BYTES = 512 * 1024 * 1024;
+export const PEER_BODY_BYTES_MAX = 512 * 1024 * 1024;
 
 /** The peer's body; one larger than the limit ends the connection. */
 function readBody(request: http.IncomingMessage): Promise<string> {
-  return readText(request, INTERNAL_BODY_MAX_BYTES).catch((error: Error) => {
+  return readText(request, PEER_BODY_BYTES_MAX).catch((error: Error) => {
     request.destroy();
     throw error instanceof TooLarge ? new Error('internal body too large') : error;
   });
@@ -64,7 +64,7 @@ function proposeAll(node: DdbNode, commands: unknown, logger: Logger): Promise<{
 export function internalHandler(node: DdbNode, logger: Logger) {
   return async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     try {
-      if (request.method !== 'POST') return answer(response, 405, { ok: false, error: { code: 'INVALID_REQUEST', message: 'POST only' } });
+      if (request.method !== 'POST') return answer(response, 405, failureOf(new DdbError('INVALID_REQUEST', 'POST only'), logger));
       const body = decodeWire<{ messages?: Message<LogPayload>[]; commands?: unknown }>(await readBody(request));
       switch (request.url) {
         case '/internal/raft':
@@ -77,11 +77,11 @@ export function internalHandler(node: DdbNode, logger: Logger) {
             (error: unknown) => failureOf(error, logger),
           ));
         default:
-          return answer(response, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no internal endpoint ${request.url}` } });
+          return answer(response, 404, failureOf(new DdbError('NOT_FOUND', `no internal endpoint ${request.url}`), logger));
       }
     } catch (error) {
       logger.warn('internal request failed', { url: request.url, error: (error as Error).message });
-      if (!response.headersSent) answer(response, 400, { ok: false, error: { code: 'INVALID_REQUEST', message: (error as Error).message } });
+      if (!response.headersSent) answer(response, 400, failureOf(new DdbError('INVALID_REQUEST', (error as Error).message), logger));
     }
   };
 }

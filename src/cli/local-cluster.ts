@@ -15,10 +15,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CliArgs } from './cli-args';
 import { readyBanner, waitForReadyCluster } from './cluster-ready';
-import { forwardNodeOutput } from './local-cluster-output';
+import { forwardNodeOutput } from './node-output';
 import { NODE_RUNTIME_FLAGS } from './runtime-flags';
-import { loadConfig, portOf, type ClusterConfig, type NodeConfig } from '../utils/config';
-import { createLogger, prettyLogsByDefault, type Logger } from '../utils/logger';
+import { loadConfig, portOf, type ClusterConfig, type NodeConfig } from '../../utils/config';
+import { createLogger, prettyLogsByDefault, type Logger } from '../../utils/logger';
 
 const STOP_GRACE_MS = 5000;
 /** How long the nodes may take to serve; a first start of SQLite and the disk is well under it. */

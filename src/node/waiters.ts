@@ -4,8 +4,8 @@
  * deadline, and the number of waiters is bounded so a stalled cluster cannot
  * make a node's memory grow without limit.
  */
-import type { ApplyResult } from '../database/commands';
-import { DdbError } from '../utils/errors';
+import type { ApplyResult } from '../../database/commands';
+import { DdbError } from '../../utils/errors';
 
 interface ProposalWaiter {
   term: number;
