@@ -12,10 +12,10 @@ import type { Command } from '../../database/commands';
 import { DdbError } from '../../utils/errors';
 import type { Logger } from '../../utils/logger';
 import { TooLarge, readText } from '../../utils/read-text';
-import type { DdbNode } from '../node/node';
-import type { Message } from '../replication/replica';
+import type { ProcessNode } from '../node/create-node';
+import { failureOf } from '../node/peer-answers';
+import type { NodeMessage } from '../node/peer-transport';
 import { decodeWire, encodeMessages, encodeWire } from '../replication/wire';
-import type { LogPayload } from '../node/applied-state';
 
 /** Snapshots travel here too, so the limit is generous; anything larger is refused. */
 export const PEER_BODY_BYTES_MAX = 512 * 1024 * 1024;
@@ -37,45 +37,35 @@ function answerText(response: http.ServerResponse, status: number, text: string)
   response.end(text);
 }
 
+/** The peer requests a node answers: a transport for its replies, and the node for the rest. */
 /**
- * A failure as its own result: a DdbError keeps its code; anything else is a
- * bug, logged and answered INTERNAL (500), so one bad write of a batch never
- * fails the others.
+ * Steps a peer's messages, and resolves with this node's answers to that peer
+ * once the next ready pass has persisted and produced them, so they travel
+ * back in the response (see transport.ts). Stepped first: the replica throws
+ * on a message from an unknown node, and then no reply is left open. The
+ * ready pass runs later (soon), so the reply is open before it.
  */
-function failureOf(error: unknown, logger: Logger): { ok: false; error: { code: string; message: string; details: Record<string, unknown> } } {
-  const failure = error instanceof DdbError ? error : new DdbError('INTERNAL', 'internal error');
-  if (!(error instanceof DdbError)) logger.error('internal request failed unexpectedly', { error: (error as Error)?.stack ?? String(error) });
-  return { ok: false, error: { code: failure.code, message: failure.message, details: failure.details } };
+function receiveAndReply({ node, transport }: ProcessNode, messages: NodeMessage[]): Promise<NodeMessage[]> {
+  node.receive(messages);
+  const from = messages[0]?.from;
+  if (from === undefined) return Promise.resolve([]);
+  return transport.openReply(from);
 }
 
-/** Each forwarded write is proposed on its own, with its own answer; the batch is answered once all are. */
-function proposeAll(node: DdbNode, commands: unknown, logger: Logger): Promise<{ results: unknown[] }> {
-  if (!Array.isArray(commands)) throw new Error('commands must be an array');
-  const deadline = Date.now() + node.writeTimeoutMs();
-  const proposed = commands.map((command: Command) =>
-    node.proposeLocal(command, deadline).then(
-      (value) => ({ ok: true, value }),
-      (error: unknown) => failureOf(error, logger),
-    ),
-  );
-  return Promise.all(proposed).then((results) => ({ results }));
-}
-
-export function internalHandler(node: DdbNode, logger: Logger) {
+export function internalHandler(process_node: ProcessNode, logger: Logger) {
+  const { node } = process_node;
   return async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     try {
       if (request.method !== 'POST') return answer(response, 405, failureOf(new DdbError('INVALID_REQUEST', 'POST only'), logger));
-      const body = decodeWire<{ messages?: Message<LogPayload>[]; commands?: unknown }>(await readBody(request));
+      const body = decodeWire<{ messages?: NodeMessage[]; commands?: unknown }>(await readBody(request));
       switch (request.url) {
         case '/internal/raft':
-          return answerText(response, 200, encodeMessages(await node.receiveAndReply(body.messages ?? [])));
+          return answerText(response, 200, encodeMessages(await receiveAndReply(process_node, body.messages ?? [])));
         case '/internal/propose':
-          return answer(response, 200, await proposeAll(node, body.commands, logger));
+          if (!Array.isArray(body.commands)) throw new Error('commands must be an array');
+          return answer(response, 200, { results: await node.proposeForwarded(body.commands as Command[]) });
         case '/internal/read_index':
-          return answer(response, 200, await node.confirmReadIndex(Date.now() + node.writeTimeoutMs()).then(
-            (index) => (index === 'retry' ? failureOf(new DdbError('NOT_MASTER', 'not the master'), logger) : { ok: true, index }),
-            (error: unknown) => failureOf(error, logger),
-          ));
+          return answer(response, 200, await node.answerReadIndex());
         default:
           return answer(response, 404, failureOf(new DdbError('NOT_FOUND', `no internal endpoint ${request.url}`), logger));
       }

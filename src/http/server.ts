@@ -7,10 +7,10 @@ import type { Express } from 'express';
 import type { Logger } from '../../utils/logger';
 import { expressClasses } from './express-classes';
 import { internalHandler } from './peer-endpoints';
-import type { DdbNode } from '../node/node';
+import type { ProcessNode } from '../node/create-node';
 
-export function createServer(node: DdbNode, app: Express, logger: Logger): http.Server {
-  const internal = internalHandler(node, logger);
+export function createServer(process_node: ProcessNode, app: Express, logger: Logger): http.Server {
+  const internal = internalHandler(process_node, logger);
   const server = http.createServer(expressClasses(app), (request, response) => {
     if (request.url !== undefined && request.url.startsWith('/internal/')) {
       void internal(request, response);

@@ -15,17 +15,18 @@
  * that says whether it reached the master (see DdbNode.forwardWrite).
  */
 import type { Command } from '../../database/commands';
-import type { ForwardAnswer } from '../replication/transport';
+import type { Clock } from './clock';
+import type { ForwardAnswer } from './peer-transport';
 
 export const FORWARD_BATCHES_IN_FLIGHT_MAX = 4;
 export const FORWARD_BATCH_WRITES_MAX = 256;
 
-/** Sends one batch; resolves with one result per command, in order. */
-export type SendBatch = (url: string, commands: Command[], timeout_ms: number) => Promise<ForwardAnswer[]>;
+/** Sends one batch to the master `master_id`; resolves with one result per command, in order. */
+export type SendBatch = (master_id: number, commands: Command[], timeout_ms: number) => Promise<ForwardAnswer[]>;
 
 interface Pending {
   command: Command;
-  deadline: number;
+  deadline_ms: number;
   resolve: (result: ForwardAnswer) => void;
   reject: (error: unknown) => void;
 }
@@ -37,57 +38,57 @@ interface MasterQueue {
 }
 
 export class ForwardQueue {
-  private readonly masters = new Map<string, MasterQueue>();
+  private readonly masters = new Map<number, MasterQueue>();
 
   constructor(
     private readonly sendBatch: SendBatch,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Pick<Clock, 'now_ms' | 'soon'>,
   ) {}
 
-  /** Forwards `command` to the master at `url`; rejects with the request's error if the batch failed. */
-  forward(url: string, command: Command, deadline: number): Promise<ForwardAnswer> {
-    const master = this.master(url);
-    const forwarded = new Promise<ForwardAnswer>((resolve, reject) => master.queued.push({ command, deadline, resolve, reject }));
+  /** Forwards `command` to the master `master_id`; rejects with the request's error if the batch failed. */
+  forward(master_id: number, command: Command, deadline_ms: number): Promise<ForwardAnswer> {
+    const master = this.master(master_id);
+    const forwarded = new Promise<ForwardAnswer>((resolve, reject) => master.queued.push({ command, deadline_ms, resolve, reject }));
     if (!master.scheduled) {
       master.scheduled = true;
       // After the I/O of this turn: every write parsed in it joins the batch.
-      setImmediate(() => {
+      this.clock.soon(() => {
         master.scheduled = false;
-        this.flush(url, master);
+        this.flush(master_id, master);
       });
     }
     return forwarded;
   }
 
-  private master(url: string): MasterQueue {
-    let master = this.masters.get(url);
+  private master(master_id: number): MasterQueue {
+    let master = this.masters.get(master_id);
     if (master === undefined) {
       master = { queued: [], in_flight: 0, scheduled: false };
-      this.masters.set(url, master);
+      this.masters.set(master_id, master);
     }
     return master;
   }
 
-  private flush(url: string, master: MasterQueue): void {
+  private flush(master_id: number, master: MasterQueue): void {
     while (master.queued.length > 0 && master.in_flight < FORWARD_BATCHES_IN_FLIGHT_MAX) {
-      this.sendNext(url, master);
+      this.sendNext(master_id, master);
     }
   }
 
-  private sendNext(url: string, master: MasterQueue): void {
-    const now = this.now();
+  private sendNext(master_id: number, master: MasterQueue): void {
+    const now = this.clock.now_ms();
     const batch = master.queued.splice(0, FORWARD_BATCH_WRITES_MAX).filter((pending) => {
       // Queued past its deadline behind a slow master: never sent, so the write is answered now.
-      if (pending.deadline > now) return true;
+      if (pending.deadline_ms > now) return true;
       pending.reject(new Error('the write waited for the master past its deadline and was not sent'));
       return false;
     });
     if (batch.length === 0) return;
     master.in_flight += 1;
     // The master answers once every write of the batch is applied: the socket may stay silent until the latest deadline.
-    const timeout_ms = Math.max(...batch.map((pending) => pending.deadline)) - now;
+    const timeout_ms = Math.max(...batch.map((pending) => pending.deadline_ms)) - now;
     const commands = batch.map((pending) => pending.command);
-    this.sendBatch(url, commands, timeout_ms)
+    this.sendBatch(master_id, commands, timeout_ms)
       .then((results) => {
         if (results.length !== batch.length) throw new Error(`the master answered ${results.length} results for ${batch.length} writes`);
         batch.forEach((pending, index) => pending.resolve(results[index] as ForwardAnswer));
@@ -97,7 +98,7 @@ export class ForwardQueue {
       })
       .finally(() => {
         master.in_flight -= 1;
-        this.flush(url, master);
+        this.flush(master_id, master);
       });
   }
 }

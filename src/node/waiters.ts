@@ -6,12 +6,13 @@
  */
 import type { ApplyResult } from '../../database/commands';
 import { DdbError } from '../../utils/errors';
+import type { Clock, Timer } from './clock';
 
 interface ProposalWaiter {
   term: number;
   resolve: (result: ApplyResult | null) => void;
   reject: (error: DdbError) => void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 interface IndexWaiter {
@@ -28,6 +29,8 @@ export function noMaster(message: string): DdbError {
 export class ProposalWaiters {
   private readonly byIndex = new Map<number, ProposalWaiter>();
 
+  constructor(private readonly clock: Clock) {}
+
   get size(): number {
     return this.byIndex.size;
   }
@@ -36,10 +39,10 @@ export class ProposalWaiters {
   wait(index: number, term: number, timeout_ms: number): Promise<ApplyResult | null> {
     if (this.byIndex.size >= WAITERS_MAX) return Promise.reject(noMaster('too many writes in flight; retry'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.after(timeout_ms, () => {
         this.byIndex.delete(index);
         reject(noMaster(`write not committed within ${timeout_ms} ms; it may or may not have been applied`));
-      }, timeout_ms);
+      });
       this.byIndex.set(index, { term, resolve, reject, timer });
     });
   }
@@ -49,7 +52,7 @@ export class ProposalWaiters {
     const waiter = this.byIndex.get(index);
     if (waiter === undefined) return;
     this.byIndex.delete(index);
-    clearTimeout(waiter.timer);
+    waiter.timer.cancel();
     if (waiter.term === term) {
       waiter.resolve(result);
     } else {
@@ -63,14 +66,14 @@ export class ProposalWaiters {
     for (const [waiterIndex, waiter] of this.byIndex) {
       if (waiterIndex > index) continue;
       this.byIndex.delete(waiterIndex);
-      clearTimeout(waiter.timer);
+      waiter.timer.cancel();
       waiter.reject(noMaster('the node installed a snapshot; the write may or may not have been applied'));
     }
   }
 
   failAll(message: string): void {
     for (const waiter of this.byIndex.values()) {
-      clearTimeout(waiter.timer);
+      waiter.timer.cancel();
       waiter.reject(noMaster(message));
     }
     this.byIndex.clear();

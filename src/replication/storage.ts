@@ -87,10 +87,11 @@ export interface LogStorage<T> {
   /**
    * save() in two steps, so the node can work while the disk syncs: write() puts
    * the batch in the file and says whether an fsync is due; sync() is that fsync,
-   * off the event loop. Nothing may be written until sync() has settled.
+   * off the event loop, calling `done` when it ends (with the error if it failed).
+   * Nothing may be written until it has.
    */
   write(batch: StorageBatch<T>): boolean;
-  sync(): Promise<void>;
+  sync(done: (error: Error | null) => void): void;
   saveSnapshot(snapshot: SnapshotToSave): void;
   /**
    * saveSnapshot() in two steps, both off the event loop, so the node keeps
@@ -235,16 +236,13 @@ export class Storage<T> implements LogStorage<T> {
   }
 
   /** The fsync write() asked for, on libuv's thread pool. A failure makes this instance unusable, as in guard(). */
-  sync(): Promise<void> {
+  sync(done: (error: Error | null) => void): void {
     const fd = this.usableFd();
     this.syncing = true;
-    return new Promise((resolve, reject) => {
-      fs.fsync(fd, (error) => {
-        this.syncing = false;
-        if (error === null) return resolve();
-        this.failure = error;
-        reject(error);
-      });
+    fs.fsync(fd, (error) => {
+      this.syncing = false;
+      if (error !== null) this.failure = error;
+      done(error);
     });
   }
 
@@ -473,8 +471,8 @@ export class InMemoryStorage<T> implements LogStorage<T> {
     return false;
   }
 
-  sync(): Promise<void> {
-    return Promise.resolve();
+  sync(done: (error: Error | null) => void): void {
+    done(null);
   }
 
   saveSnapshot(snapshot: SnapshotToSave): void {

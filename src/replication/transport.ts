@@ -13,8 +13,8 @@
  */
 import http from 'node:http';
 import type { Command } from '../../database/commands';
-import type { ErrorBody } from '../../utils/errors';
 import type { Logger } from '../../utils/logger';
+import type { ForwardAnswer, ReadIndexAnswer } from '../node/peer-transport';
 import { decodeWire, encodeMessages, encodeWire } from './wire';
 
 export const REQUESTS_IN_FLIGHT_MAX = 2;
@@ -31,9 +31,6 @@ export interface AddressedMessage {
   type: string;
   to: number;
 }
-
-export type ForwardAnswer = { ok: true; value: unknown } | { ok: false; error: ErrorBody };
-export type ReadIndexAnswer = { ok: true; index: number } | { ok: false; error: ErrorBody };
 
 interface HttpAnswer {
   status: number;
@@ -59,6 +56,8 @@ export class HttpTransport<M extends AddressedMessage> {
   private readonly agent: http.Agent;
   private readonly peers = new Map<number, PeerQueue<M>>();
   private repliesOpened = 0;
+  /** The replies open when the current ready pass took its work: it answers them. */
+  private passMark = 0;
 
   /**
    * `deliver` takes the messages peers put in their responses.
@@ -103,13 +102,20 @@ export class HttpTransport<M extends AddressedMessage> {
     return new Promise((resolve) => peer.replies.push({ opened, messages: [], resolve }));
   }
 
-  /** Marks the replies open now, for closeReplies(). */
-  replyMark(): number {
-    return this.repliesOpened;
+  passStarted(): void {
+    this.passMark = this.repliesOpened;
+  }
+
+  passEnded(): void {
+    this.closeReplies(this.passMark);
+  }
+
+  idle(): void {
+    this.closeReplies(Infinity);
   }
 
   /** Answers the replies opened up to `mark` with what was sent to their peer meanwhile (often nothing). */
-  closeReplies(mark: number): void {
+  private closeReplies(mark: number): void {
     for (const peer of this.peers.values()) {
       const closing = peer.replies.filter((reply) => reply.opened <= mark);
       if (closing.length === 0) continue;
@@ -167,15 +173,15 @@ export class HttpTransport<M extends AddressedMessage> {
    * per command, in order. Connection errors and a refusal of the whole batch
    * are thrown to the caller.
    */
-  async forwardWrites(masterUrl: string, commands: Command[], timeout_ms: number): Promise<ForwardAnswer[]> {
-    const answer = await this.post(`${masterUrl}/internal/propose`, encodeWire({ commands }), timeout_ms);
+  async forwardWrites(master_id: number, commands: Command[], timeout_ms: number): Promise<ForwardAnswer[]> {
+    const answer = await this.post(`${this.peer(master_id).url}/internal/propose`, encodeWire({ commands }), timeout_ms);
     if (answer.status !== 200) throw new Error(`the master refused the forwarded writes: ${answer.status} ${answer.text}`);
     return decodeWire<{ results: ForwardAnswer[] }>(answer.text).results;
   }
 
   /** Asks the master for a read index it has confirmed with a majority. */
-  async readIndex(masterUrl: string, timeout_ms: number): Promise<ReadIndexAnswer> {
-    const answer = await this.post(`${masterUrl}/internal/read_index`, '{}', timeout_ms);
+  async readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer> {
+    const answer = await this.post(`${this.peer(master_id).url}/internal/read_index`, '{}', timeout_ms);
     return decodeWire<ReadIndexAnswer>(answer.text);
   }
 

@@ -5,7 +5,8 @@
  */
 import type { Express } from 'express';
 import { createApp } from '../../src/http/app';
-import { DdbNode } from '../../src/node/node';
+import { createNode } from '../../src/node/create-node';
+import type { DdbNode } from '../../src/node/node';
 import { parseConfig } from '../../utils/config';
 import { createSilentLogger } from '../../utils/logger';
 
@@ -21,7 +22,7 @@ export async function startSingleNode(options: { body_limit_bytes?: number } = {
     ...(options.body_limit_bytes === undefined ? {} : { body_limit_bytes: options.body_limit_bytes }),
   });
   const logger = createSilentLogger();
-  const node = new DdbNode({ config, self: config.nodes[0], data_dir: null, logger });
+  const { node } = createNode({ config, self: config.nodes[0], data_dir: null, logger });
   node.start();
   const deadline = Date.now() + 5000;
   while (node.status().role !== 'master') {

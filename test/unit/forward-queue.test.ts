@@ -1,14 +1,14 @@
 /** ForwardQueue: a slave's forwarded writes leave in batches, each write with its own answer. */
 import type { Command } from '../../database/commands';
 import { FORWARD_BATCHES_IN_FLIGHT_MAX, ForwardQueue } from '../../src/node/forward-queue';
-import type { ForwardAnswer } from '../../src/replication/transport';
+import type { ForwardAnswer } from '../../src/node/peer-transport';
 
 const insert = (row_id: string): Command => ({ type: 'insert', db_name: null, table_name: 't', row_id, data: { v: 1 } });
 const rowIds = (commands: Command[]) => commands.map((command) => (command as { row_id: string }).row_id);
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 interface SentBatch {
-  url: string;
+  master_id: number;
   commands: Command[];
   timeout_ms: number;
   answer: (results: ForwardAnswer[]) => void;
@@ -18,16 +18,16 @@ interface SentBatch {
 function recordingQueue() {
   const sent: SentBatch[] = [];
   const queue = new ForwardQueue(
-    (url, commands, timeout_ms) =>
-      new Promise((resolve, reject) => sent.push({ url, commands, timeout_ms, answer: resolve, fail: reject })),
-    () => 1_000,
+    (master_id, commands, timeout_ms) =>
+      new Promise((resolve, reject) => sent.push({ master_id, commands, timeout_ms, answer: resolve, fail: reject })),
+    { now_ms: () => 1_000, soon: (run) => setImmediate(run) },
   );
   return { queue, sent };
 }
 
 it('sends the writes of one turn as one batch and gives each write its own result', async () => {
   const { queue, sent } = recordingQueue();
-  const answers = ['a', 'b', 'c'].map((row_id) => queue.forward('http://m', insert(row_id), 3_000));
+  const answers = ['a', 'b', 'c'].map((row_id) => queue.forward(1, insert(row_id), 3_000));
   expect(sent).toHaveLength(0); // not before the turn ends
   await turn();
   expect(sent.map((batch) => rowIds(batch.commands))).toEqual([['a', 'b', 'c']]);
@@ -47,11 +47,11 @@ it('sends the writes of one turn as one batch and gives each write its own resul
 it('queues behind the batches in flight and sends what queued as the next batch', async () => {
   const { queue, sent } = recordingQueue();
   for (let i = 0; i < FORWARD_BATCHES_IN_FLIGHT_MAX; i += 1) {
-    void queue.forward('http://m', insert(`first${i}`), 3_000);
+    void queue.forward(1, insert(`first${i}`), 3_000);
     await turn();
   }
   expect(sent).toHaveLength(FORWARD_BATCHES_IN_FLIGHT_MAX);
-  const later = [queue.forward('http://m', insert('x'), 3_000), queue.forward('http://m', insert('y'), 3_000)];
+  const later = [queue.forward(1, insert('x'), 3_000), queue.forward(1, insert('y'), 3_000)];
   await turn();
   await turn();
   expect(sent).toHaveLength(FORWARD_BATCHES_IN_FLIGHT_MAX);
@@ -71,12 +71,12 @@ it('queues behind the batches in flight and sends what queued as the next batch'
 it('fails every write of a failed batch with its error, and of a batch answered with the wrong count', async () => {
   const { queue, sent } = recordingQueue();
   const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-  const first = [queue.forward('http://m', insert('a'), 3_000), queue.forward('http://m', insert('b'), 3_000)];
+  const first = [queue.forward(1, insert('a'), 3_000), queue.forward(1, insert('b'), 3_000)];
   await turn();
   sent[0]?.fail(refused);
   for (const write of first) await expect(write).rejects.toBe(refused);
 
-  const second = [queue.forward('http://m', insert('c'), 3_000), queue.forward('http://m', insert('d'), 3_000)];
+  const second = [queue.forward(1, insert('c'), 3_000), queue.forward(1, insert('d'), 3_000)];
   await turn();
   sent[1]?.answer([{ ok: true, value: 1 }]);
   for (const write of second) await expect(write).rejects.toThrow('1 results for 2 writes');
@@ -84,12 +84,12 @@ it('fails every write of a failed batch with its error, and of a batch answered 
 
 it('keeps one queue per master', async () => {
   const { queue, sent } = recordingQueue();
-  void queue.forward('http://m1', insert('a'), 3_000);
-  void queue.forward('http://m2', insert('b'), 3_000);
+  void queue.forward(1, insert('a'), 3_000);
+  void queue.forward(2, insert('b'), 3_000);
   await turn();
-  expect(sent.map((batch) => [batch.url, rowIds(batch.commands)])).toEqual([
-    ['http://m1', ['a']],
-    ['http://m2', ['b']],
+  expect(sent.map((batch) => [batch.master_id, rowIds(batch.commands)])).toEqual([
+    [1, ['a']],
+    [2, ['b']],
   ]);
 });
 
@@ -98,19 +98,19 @@ it('answers a write that waited past its deadline without sending it', async () 
   const sent: Command[][] = [];
   const pendingBatches: ((results: ForwardAnswer[]) => void)[] = [];
   const queue = new ForwardQueue(
-    (_url, commands) =>
+    (_master_id, commands) =>
       new Promise((resolve) => {
         sent.push(commands);
         pendingBatches.push(resolve);
       }),
-    () => now,
+    { now_ms: () => now, soon: (run) => setImmediate(run) },
   );
   for (let i = 0; i < FORWARD_BATCHES_IN_FLIGHT_MAX; i += 1) {
-    void queue.forward('http://m', insert(`first${i}`), 3_000);
+    void queue.forward(1, insert(`first${i}`), 3_000);
     await turn();
   }
-  const late = queue.forward('http://m', insert('late'), 2_000);
-  const onTime = queue.forward('http://m', insert('on-time'), 9_000);
+  const late = queue.forward(1, insert('late'), 2_000);
+  const onTime = queue.forward(1, insert('on-time'), 9_000);
   await turn();
   now = 2_500; // the master was slow: 'late' is past its deadline
   pendingBatches[0]?.([{ ok: true, value: 1 }]);

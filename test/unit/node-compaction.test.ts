@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DdbNode } from '../../src/node/node';
+import { createNode } from '../../src/node/create-node';
+import type { DdbNode } from '../../src/node/node';
 import { parseConfig } from '../../utils/config';
 import { createSilentLogger } from '../../utils/logger';
 import { pollUntil } from '../support/poll';
@@ -28,7 +29,7 @@ afterEach(() => {
 
 it('keeps the log near log_entries_max while writes keep coming', async () => {
   const config = parseConfig({ nodes: [{ id: 1, url: 'http://127.0.0.1:1' }], log_entries_max: LOG_ENTRIES_MAX });
-  const started = new DdbNode({ config, self: config.nodes[0], data_dir: dir, logger: createSilentLogger() });
+  const started = createNode({ config, self: config.nodes[0], data_dir: dir, logger: createSilentLogger() }).node;
   node = started;
   started.start();
   await pollUntil(() => started.status().role === 'master', { timeout_ms: 5000, interval_ms: 5, what: 'the single node to become master' });

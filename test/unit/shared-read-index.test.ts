@@ -1,11 +1,11 @@
 /** SharedReadIndex: reads that begin while a read-index request is in flight share the next one, never the current one. */
 import { SharedReadIndex } from '../../src/node/shared-read-index';
-import type { ReadIndexAnswer } from '../../src/replication/transport';
+import type { ReadIndexAnswer } from '../../src/node/peer-transport';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 interface Asked {
-  url: string;
+  master_id: number;
   timeout_ms: number;
   answer: (result: ReadIndexAnswer) => void;
   fail: (error: Error) => void;
@@ -14,20 +14,20 @@ interface Asked {
 function recording() {
   const asked: Asked[] = [];
   const reads = new SharedReadIndex(
-    (url, timeout_ms) => new Promise((resolve, reject) => asked.push({ url, timeout_ms, answer: resolve, fail: reject })),
-    () => 1_000,
+    (master_id, timeout_ms) => new Promise((resolve, reject) => asked.push({ master_id, timeout_ms, answer: resolve, fail: reject })),
+    { now_ms: () => 1_000 },
   );
   return { reads, asked };
 }
 
 it('asks at once, then lets the reads that began meanwhile share the next request', async () => {
   const { reads, asked } = recording();
-  const first = reads.readIndex('http://m', 3_000);
+  const first = reads.readIndex(1, 3_000);
   expect(asked).toHaveLength(1);
   expect(asked[0]?.timeout_ms).toBe(2_000);
   // Begun after the first request left: its answer may predate them, so they wait for the next.
-  const second = reads.readIndex('http://m', 3_000);
-  const third = reads.readIndex('http://m', 4_000);
+  const second = reads.readIndex(1, 3_000);
+  const third = reads.readIndex(1, 4_000);
   expect(asked).toHaveLength(1);
   asked[0]?.answer({ ok: true, index: 7 });
   expect(await first).toEqual({ ok: true, index: 7 });
@@ -44,8 +44,8 @@ it('asks at once, then lets the reads that began meanwhile share the next reques
 it('fails every read of a failed request and goes on with the reads that came after', async () => {
   const { reads, asked } = recording();
   const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-  const first = reads.readIndex('http://m', 3_000);
-  const later = reads.readIndex('http://m', 3_000);
+  const first = reads.readIndex(1, 3_000);
+  const later = reads.readIndex(1, 3_000);
   asked[0]?.fail(refused);
   await expect(first).rejects.toBe(refused);
   await settle();
@@ -56,8 +56,8 @@ it('fails every read of a failed request and goes on with the reads that came af
 
 it('keeps one request in flight per master', () => {
   const { reads, asked } = recording();
-  void reads.readIndex('http://m1', 3_000);
-  void reads.readIndex('http://m2', 3_000);
-  void reads.readIndex('http://m1', 3_000);
-  expect(asked.map((request) => request.url)).toEqual(['http://m1', 'http://m2']);
+  void reads.readIndex(1, 3_000);
+  void reads.readIndex(2, 3_000);
+  void reads.readIndex(1, 3_000);
+  expect(asked.map((request) => request.master_id)).toEqual([1, 2]);
 });

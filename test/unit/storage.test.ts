@@ -12,6 +12,7 @@ import {
   SNAPSHOT_FILE_NAME,
   Storage,
   openStorage,
+  type LogStorage,
   type StorageBatch,
 } from '../../src/replication/storage';
 
@@ -442,6 +443,11 @@ describe('InMemoryStorage and openStorage', () => {
   });
 });
 
+/** sync(done) as a promise. */
+function syncOf(storage: LogStorage<Data>): Promise<void> {
+  return new Promise((resolve, reject) => storage.sync((error) => (error === null ? resolve() : reject(error))));
+}
+
 describe('write() then sync(): save() in two steps', () => {
   it('says when an fsync is due, runs it off the event loop, and the batch survives a reopen', async () => {
     const dir = freshDir();
@@ -449,7 +455,7 @@ describe('write() then sync(): save() in two steps', () => {
     const fsyncSync = jest.spyOn(fs, 'fsyncSync');
     const fsync = jest.spyOn(fs, 'fsync');
     expect(storage.write({ hard_state: hard(1, 1), entries: entries(1, 3, 1) })).toBe(true);
-    await storage.sync();
+    await syncOf(storage);
     expect(fsync).toHaveBeenCalledTimes(1);
     expect(fsyncSync).not.toHaveBeenCalled();
     // A commit index alone needs no sync.
@@ -464,12 +470,12 @@ describe('write() then sync(): save() in two steps', () => {
   it('refuses any use while a sync is in flight, and works again once it settles', async () => {
     const storage = Storage.open<Data>({ dir: freshDir(), fsync: true });
     storage.write({ hard_state: hard(1, 1), entries: entries(1, 1, 1) });
-    const syncing = storage.sync();
+    const syncing = syncOf(storage);
     expect(() => storage.write({ hard_state: null, entries: entries(2, 2, 1) })).toThrow(/sync is in flight/);
     expect(() => storage.saveSnapshot(snapshotAt(1, 1))).toThrow(/sync is in flight/);
     await syncing;
     expect(storage.write({ hard_state: null, entries: entries(2, 2, 1) })).toBe(true);
-    await storage.sync();
+    await syncOf(storage);
     storage.close();
   });
 
@@ -490,7 +496,7 @@ describe('prepareSnapshot() then installPrepared(): a compaction written off the
     const preparing = storage.prepareSnapshot(snapshotAt(6, 2));
     // The node goes on while the image is written: batches still land in the log.
     expect(storage.write({ hard_state: null, entries: entries(9, 10, 2) })).toBe(true);
-    await storage.sync();
+    await syncOf(storage);
     const prepared = await preparing;
     expect(fs.existsSync(path.join(dir, SNAPSHOT_FILE_NAME))).toBe(false);
     const installing = storage.installPrepared(prepared);

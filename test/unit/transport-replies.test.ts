@@ -9,14 +9,14 @@ function transport(): HttpTransport<Note> {
   return new HttpTransport<Note>(new Map([[2, 'http://127.0.0.1:9']]), () => {}, createSilentLogger());
 }
 
-it("closes only the replies opened before the mark, with what was sent to that peer meanwhile", async () => {
+it("a pass answers only the replies opened before it started, with what was sent to that peer meanwhile", async () => {
   const peers = transport();
   const first = peers.openReply(2);
-  const mark = peers.replyMark();
+  peers.passStarted();
   // Opened during the pass (a request stepped while the fsync ran): its answers are in the next pass.
   const second = peers.openReply(2);
   peers.send([{ type: 'append_response', to: 2, n: 1 }]);
-  peers.closeReplies(mark);
+  peers.passEnded();
   expect(await first).toEqual([{ type: 'append_response', to: 2, n: 1 }]);
 
   let secondSettled = false;
@@ -24,7 +24,8 @@ it("closes only the replies opened before the mark, with what was sent to that p
   await Promise.resolve();
   expect(secondSettled).toBe(false);
   peers.send([{ type: 'append_response', to: 2, n: 2 }]);
-  peers.closeReplies(peers.replyMark());
+  peers.passStarted();
+  peers.passEnded();
   expect(await second).toEqual([{ type: 'append_response', to: 2, n: 2 }]);
   peers.close();
 });

@@ -1,0 +1,27 @@
+/**
+ * Everything a node is given rather than makes, so that one node shell runs
+ * in a node process (create-node.ts: a disk, HTTP, the system clock) and in
+ * the simulator (test/sim: a simulated disk, network and time) alike.
+ */
+import type { Entry, SnapshotMeta } from '../replication/messages';
+import type { LogStorage } from '../replication/storage';
+import type { AppliedState, LogPayload } from './applied-state';
+import type { Clock } from './clock';
+import type { PeerTransport } from './peer-transport';
+
+/** Sees every entry a node applies and every snapshot it restores: the simulator's checker. */
+export interface NodeObserver {
+  applied(entry: Entry<LogPayload>, state: Pick<AppliedState, 'applied_index' | 'state_hash'>): void;
+  restored(meta: SnapshotMeta, state: Pick<AppliedState, 'applied_index' | 'state_hash'>): void;
+}
+
+export interface NodeEnvironment {
+  clock: Clock;
+  storage: LogStorage<LogPayload>;
+  transport: PeerTransport;
+  /** A fresh 32-bit seed for the random values of one write (the master fixes it before the write is logged). */
+  randomSeed(): number;
+  /** Storage failed and the node stopped using it: a node process exits here (and recovers on restart). */
+  fatal(error: unknown): void;
+  observer?: NodeObserver;
+}

@@ -1,0 +1,35 @@
+/**
+ * What the node shell needs of the peer channel, declared here so the node
+ * depends on this and not on HTTP: src/replication/transport.ts implements it
+ * over keep-alive HTTP, the simulator (test/sim) over a simulated network.
+ * Messages it receives the transport hands to the node (DdbNode.receive,
+ * proposeForwarded, confirmReadIndex).
+ */
+import type { Command } from '../../database/commands';
+import type { ErrorBody } from '../../utils/errors';
+import type { Message } from '../replication/messages';
+import type { LogPayload } from './applied-state';
+
+export type NodeMessage = Message<LogPayload>;
+
+/** The master's answer to one forwarded write. */
+export type ForwardAnswer = { ok: true; value: unknown } | { ok: false; error: ErrorBody };
+
+/** The master's answer to a read-index request. */
+export type ReadIndexAnswer = { ok: true; index: number } | { ok: false; error: ErrorBody };
+
+export interface PeerTransport {
+  /** Fire and forget: Raft tolerates loss, and answers are messages of their own. */
+  send(messages: NodeMessage[]): void;
+  /** A slave's writes, run by the master; one answer per command, in order. Rejects when the request failed. */
+  forwardWrites(master_id: number, commands: Command[], timeout_ms: number): Promise<ForwardAnswer[]>;
+  /** A read index the master confirmed with a majority. Rejects when the request failed. */
+  readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer>;
+  /** A ready pass took its work: requests received so far are answered by what it sends. */
+  passStarted(): void;
+  /** That pass has sent what it sends. */
+  passEnded(): void;
+  /** Nothing is ready: requests still waiting need no answer. */
+  idle(): void;
+  close(): void;
+}
