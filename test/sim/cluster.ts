@@ -1,11 +1,16 @@
 /**
  * A cluster of replicas on the simulated network, driven tick by tick. Each
- * node has a disk (what it persisted through ready(): hard state, entries with
- * suffix overwrite, snapshot) and a state machine; a crash loses everything
- * else, and a restart builds a new Replica from the disk alone.
+ * node runs the node shell's own ready loop (src/node/ready-loop.ts) over a
+ * disk (what it persisted: hard state, entries with suffix overwrite,
+ * snapshot) and a state machine; a crash loses everything else, and a
+ * restart builds a new Replica from the disk alone. A crash can strike
+ * inside an fsync, before or after the batch is durable: the loop's split of
+ * a master's appends from the rest (they leave before the fsync) is tested here.
  */
 import type { Entry, HardState, Message, ReplicaStatus, Snapshot } from '../../src/replication/messages';
-import { mustSync, splitAtSync } from '../../src/replication/sync-policy';
+import { mustSync } from '../../src/replication/sync-policy';
+import type { StorageBatch } from '../../src/replication/storage';
+import { type Done, type LoopStorage, ReadyLoop } from '../../src/node/ready-loop';
 import type { Random } from '../support/random';
 import { Replica, type ReplicaConfig, type DurableState } from '../../src/replication/replica';
 import { type DiskView, type MasterView, SimChecker } from './checker';
@@ -23,6 +28,8 @@ export class SimDisk implements DiskView {
   hard_state: HardState = { term: 0, vote: null, commit: 0 };
   /** A newer hard state that only advanced the commit index: like Storage, not written until the next sync. */
   private unsynced: HardState | null = null;
+  /** A batch written and waiting for its fsync: gone if the node crashes first. */
+  private unsynced_batch: StorageBatch<string> | null = null;
   snapshot: Snapshot | null = null;
   /** Entries after the snapshot, contiguous. */
   entries: Entry<string>[] = [];
@@ -47,7 +54,7 @@ export class SimDisk implements DiskView {
   }
 
   /** Writes entries, overwriting the persisted suffix from entries[0].index on. */
-  write(entries: readonly Entry<string>[]): void {
+  private writeEntries(entries: readonly Entry<string>[]): void {
     if (entries.length === 0) return;
     const keep = (entries[0] as Entry<string>).index - this.snapshotIndex() - 1;
     if (keep < 0 || keep > this.entries.length) throw new Error(`disk: entries from ${entries[0]?.index} leave a gap`);
@@ -55,30 +62,36 @@ export class SimDisk implements DiskView {
     for (const entry of entries) this.entries.push(entry);
   }
 
-  /** The hard state last given to save(), synced or not. */
+  /** The hard state last given to write(), synced or not. */
   latestHardState(): HardState {
-    return this.unsynced ?? this.hard_state;
+    return this.unsynced_batch?.hard_state ?? this.unsynced ?? this.hard_state;
   }
 
-  mustSync(hard_state: HardState | null, entries: readonly Entry<string>[]): boolean {
-    return mustSync(this.latestHardState(), hard_state, entries.length);
-  }
-
-  /** Storage.save's rule (mustSync): a batch that only advances the commit index is not synced. */
-  save(hard_state: HardState | null, entries: readonly Entry<string>[]): void {
-    const latest = hard_state ?? this.unsynced;
-    if (!this.mustSync(hard_state, entries)) {
-      this.unsynced = latest;
-      return;
+  /** Storage.write's rule (mustSync): a batch that only advances the commit index is not synced. */
+  write(batch: StorageBatch<string>): boolean {
+    if (this.unsynced_batch !== null) throw new Error('disk: written while a sync is in flight');
+    if (!mustSync(this.latestHardState(), batch.hard_state, batch.entries.length)) {
+      this.unsynced = batch.hard_state ?? this.unsynced;
+      return false;
     }
-    this.write(entries);
-    if (latest !== null) this.hard_state = { ...latest };
+    this.unsynced_batch = { hard_state: batch.hard_state ?? this.unsynced, entries: batch.entries };
+    return true;
+  }
+
+  /** The fsync: the written batch is durable from now on. */
+  makeDurable(): StorageBatch<string> {
+    const batch = this.unsynced_batch as StorageBatch<string>;
+    this.unsynced_batch = null;
+    this.writeEntries(batch.entries);
+    if (batch.hard_state !== null) this.hard_state = { ...batch.hard_state };
     this.unsynced = null;
+    return batch;
   }
 
   /** The crash of the machine, not only the process: what was never synced is gone. */
   crash(): void {
     this.unsynced = null;
+    this.unsynced_batch = null;
   }
 
   restored(): DurableState<string> {
@@ -88,6 +101,7 @@ export class SimDisk implements DiskView {
 
 export class SimNode {
   replica: Replica<string> | null = null;
+  loop: ReadyLoop<string> | null = null;
   paused = false;
   machine: MachineState = EMPTY_MACHINE;
   readonly disk = new SimDisk();
@@ -182,39 +196,62 @@ export class SimCluster {
     this.drain(node);
   }
 
-  /** The node's ready loop: persist, send, apply, answer reads; then the checker looks. */
+  /** Runs the node's ready loop (synchronously here: the simulated fsync completes at once, or the node crashes in it). */
   drain(node: SimNode): void {
-    for (let round = 0; node.replica !== null && node.replica.hasReady(); round += 1) {
-      if (round > 100) throw new Error(`node ${node.id}: ready loop does not settle`);
-      const ready = node.replica.ready();
-      if (ready.snapshot !== null) this.installSnapshot(node, ready.snapshot);
-      const first_written = ready.entries[0]?.index;
-      if (first_written !== undefined && first_written <= node.disk.lastIndex()) this.counts.entries_overwritten += 1;
-      // As in node.ts: a master's appends leave before the sync, and the node may die before the sync ends.
-      const { before, after } = splitAtSync(ready.messages, node.disk.latestHardState(), ready.hard_state);
-      if (node.disk.mustSync(ready.hard_state, ready.entries) && before.length > 0) {
-        for (const message of before) this.network.send(message, this.now_tick);
-        if (this.random.chance(this.crash_in_ready_probability)) {
-          this.crash(node.id, 'after sending appends, before its own sync');
-          return;
-        }
-      } else {
-        after.unshift(...before);
-      }
-      node.disk.save(ready.hard_state, ready.entries);
-      this.checker.persisted(node.id, ready.entries, node.disk);
-      if (this.random.chance(this.crash_in_ready_probability)) {
-        this.crash(node.id, 'after persisting, before sending');
-        return;
-      }
-      for (const message of after) this.network.send(message, this.now_tick);
-      if (ready.committed.length > 0) this.applyAll(node, ready.committed);
-      for (const read of ready.read_states) this.checker.readConfirmed(node.id, read.request_id, read.index);
-      node.replica.advance();
-    }
+    node.loop?.schedule();
     const status = node.replica?.status();
     if (status === undefined) return;
     this.observe(node, status);
+  }
+
+  /** The node's disk as the ready loop sees it; the fsync is where a crash may strike. */
+  private loopStorage(node: SimNode): LoopStorage<string> {
+    return {
+      write: (batch) => {
+        const first_written = batch.entries[0]?.index;
+        if (first_written !== undefined && first_written <= node.disk.lastIndex()) this.counts.entries_overwritten += 1;
+        return node.disk.write(batch);
+      },
+      sync: (done: Done) => {
+        if (this.random.chance(this.crash_in_ready_probability)) {
+          this.crash(node.id, 'in its fsync, before the batch was durable');
+          return;
+        }
+        const batch = node.disk.makeDurable();
+        this.checker.persisted(node.id, batch.entries, node.disk);
+        if (this.random.chance(this.crash_in_ready_probability)) {
+          this.crash(node.id, 'after its fsync, before sending or applying');
+          return;
+        }
+        done(null);
+      },
+    };
+  }
+
+  private startLoop(node: SimNode, replica: Replica<string>): ReadyLoop<string> {
+    return new ReadyLoop<string>(
+      replica,
+      this.loopStorage(node),
+      {
+        soon: (run) => run(),
+        passStarted: () => undefined,
+        installSnapshot: (snapshot) => this.installSnapshot(node, snapshot),
+        send: (messages) => {
+          for (const message of messages) this.network.send(message, this.now_tick);
+        },
+        apply: (entries) => this.applyAll(node, entries),
+        readsConfirmed: (states) => {
+          for (const read of states) this.checker.readConfirmed(node.id, read.request_id, read.index);
+        },
+        passEnded: () => undefined,
+        takeBetweenPasses: () => null,
+        runEnded: () => undefined,
+        failed: (error) => {
+          throw error;
+        },
+      },
+      node.disk.hard_state,
+    );
   }
 
   private observe(node: SimNode, status: ReplicaStatus): void {
@@ -255,6 +292,8 @@ export class SimCluster {
     const node = this.node(id);
     if (node.replica === null) return;
     node.replica = null;
+    node.loop?.stop();
+    node.loop = null;
     node.disk.crash();
     this.counts.crashes += 1;
     node.paused = false;
@@ -275,6 +314,7 @@ export class SimCluster {
     this.checker.restored(node.id, node.machine);
     const config: ReplicaConfig = { id: node.id, peers: this.ids, ...this.options.limits };
     node.replica = this.factory(config, node.disk.restored());
+    node.loop = this.startLoop(node, node.replica);
     this.drain(node);
   }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppendEntries, Entry, HardState, Message, ReadState, Snapshot } from '../../src/replication/messages';
 import { Replica, type ReplicaConfig, type DurableState } from '../../src/replication/replica';
+import { type LoopStorage, ReadyLoop } from '../../src/node/ready-loop';
 
 type Limits = Omit<ReplicaConfig, 'id' | 'peers'>;
 
@@ -25,10 +26,12 @@ interface Disk {
 
 /**
  * A small cluster with instant, lossless delivery (FIFO) unless a link is cut.
- * It runs each node's ready loop like the node does: persist, send, apply.
+ * Each node runs the node's own ready loop (persist, send, apply) over a disk
+ * that is durable at once.
  */
 class Harness {
   readonly replicas = new Map<number, Replica<string>>();
+  private readonly loops = new Map<number, ReadyLoop<string>>();
   readonly disks = new Map<number, Disk>();
   readonly applied = new Map<number, Entry<string>[]>();
   readonly read_states = new Map<number, ReadState[]>();
@@ -56,7 +59,9 @@ class Harness {
   start(id: number): void {
     const disk = this.disks.get(id) as Disk;
     const restored: DurableState<string> = { hard_state: { ...disk.hard_state }, snapshot: disk.snapshot, entries: [...disk.entries] };
-    this.replicas.set(id, new Replica<string>({ id, peers: this.ids, ...this.limits }, restored));
+    const replica = new Replica<string>({ id, peers: this.ids, ...this.limits }, restored);
+    this.replicas.set(id, replica);
+    this.loops.set(id, this.readyLoop(id, replica));
     this.applied.set(id, []);
     this.read_states.set(id, []);
     this.received_snapshots.set(id, []);
@@ -65,6 +70,8 @@ class Harness {
 
   kill(id: number): void {
     this.replicas.delete(id);
+    this.loops.get(id)?.stop();
+    this.loops.delete(id);
   }
 
   cutBoth(first: number, second: number): void {
@@ -80,30 +87,52 @@ class Harness {
     this.cut.clear();
   }
 
+  /** Runs the node's ready loop: the node shell's own (src/node/ready-loop.ts), over a disk that is durable at once. */
   drain(id: number): void {
-    const replica = this.replicas.get(id);
-    if (replica === undefined) return;
-    while (replica.hasReady()) {
-      const ready = replica.ready();
-      const disk = this.disks.get(id) as Disk;
-      if (ready.snapshot !== null) {
-        disk.snapshot = ready.snapshot;
-        disk.entries = [];
-        this.received_snapshots.get(id)?.push(ready.snapshot);
-      }
-      if (ready.entries.length > 0) {
-        disk.entries.length = (ready.entries[0] as Entry<string>).index - (disk.snapshot?.meta.last_index ?? 0) - 1;
-        disk.entries.push(...ready.entries);
-      }
-      if (ready.hard_state !== null) disk.hard_state = { ...ready.hard_state };
-      for (const message of ready.messages) {
-        this.sent.push(message);
-        this.queue.push(message);
-      }
-      this.applied.get(id)?.push(...ready.committed);
-      this.read_states.get(id)?.push(...ready.read_states);
-      replica.advance();
-    }
+    this.loops.get(id)?.schedule();
+  }
+
+  private readyLoop(id: number, replica: Replica<string>): ReadyLoop<string> {
+    const disk = this.disks.get(id) as Disk;
+    const storage: LoopStorage<string> = {
+      write: (batch) => {
+        if (batch.entries.length > 0) {
+          disk.entries.length = (batch.entries[0] as Entry<string>).index - (disk.snapshot?.meta.last_index ?? 0) - 1;
+          disk.entries.push(...batch.entries);
+        }
+        if (batch.hard_state !== null) disk.hard_state = { ...batch.hard_state };
+        return false;
+      },
+      sync: (done) => done(null),
+    };
+    return new ReadyLoop<string>(
+      replica,
+      storage,
+      {
+        soon: (run) => run(),
+        passStarted: () => undefined,
+        installSnapshot: (snapshot) => {
+          disk.snapshot = snapshot;
+          disk.entries = [];
+          this.received_snapshots.get(id)?.push(snapshot);
+        },
+        send: (messages) => {
+          for (const message of messages) {
+            this.sent.push(message);
+            this.queue.push(message);
+          }
+        },
+        apply: (entries) => this.applied.get(id)?.push(...entries),
+        readsConfirmed: (states) => this.read_states.get(id)?.push(...states),
+        passEnded: () => undefined,
+        takeBetweenPasses: () => null,
+        runEnded: () => undefined,
+        failed: (error) => {
+          throw error;
+        },
+      },
+      disk.hard_state,
+    );
   }
 
   /** Drains every node and delivers every message until nothing moves. */
