@@ -3,14 +3,15 @@
  * in a node process (create-node.ts: a disk, HTTP, the system clock) and in
  * the simulator (test/sim: a simulated disk, network and time) alike.
  */
-import type { Entry, SnapshotMeta } from '../replication/messages';
+import type { Entry, ReplicaStatus, SnapshotMeta } from '../replication/messages';
 import type { LogStorage } from '../replication/storage';
 import type { AppliedState, LogPayload } from './applied-state';
 import type { Clock } from './clock';
 import type { PeerTransport } from './peer-transport';
 
-/** Sees every entry a node applies and every snapshot it restores: the simulator's checker. */
+/** Sees every entry a node applies, every snapshot it restores and its role after each pass: the simulator's checker. */
 export interface NodeObserver {
+  passEnded(status: ReplicaStatus): void;
   applied(entry: Entry<LogPayload>, state: Pick<AppliedState, 'applied_index' | 'state_hash'>): void;
   restored(meta: SnapshotMeta, state: Pick<AppliedState, 'applied_index' | 'state_hash'>): void;
 }

@@ -15,7 +15,13 @@
  */
 import type { Entry } from '../../src/replication/messages';
 import { majoritySize } from '../../src/replication/quorum';
-import type { MachineState } from './machine';
+
+/** What the checker needs of a node's applied state: where it is, and the hash chain up to there. */
+export interface AppliedView {
+  applied_index: number;
+  applied_term: number;
+  state_hash: number | string;
+}
 
 export class InvariantViolation extends Error {
   override name = 'InvariantViolation';
@@ -31,7 +37,7 @@ export interface DiskView {
 interface CommittedEntry {
   term: number;
   data: string | null;
-  state_hash: number;
+  state_hash: number | string;
   /**
    * The term of the node that applied it first. An entry is first applied by
    * the master that committed it, or later by a node at a higher term (after
@@ -130,7 +136,7 @@ export class SimChecker {
    * every node's disk (durability) and `masters` the nodes that are master now
    * (they must hold an entry committed in an earlier term).
    */
-  applied(node_id: number, node_term: number, entry: Entry<string>, state: MachineState, cluster: { disks: readonly DiskView[]; masters: readonly MasterView[] }): void {
+  applied(node_id: number, node_term: number, entry: Entry<string>, state: AppliedView, cluster: { disks: readonly DiskView[]; masters: readonly MasterView[] }): void {
     const known = this.committed[entry.index];
     if (known !== undefined) {
       if (known.term !== entry.term || known.data !== entry.data || known.state_hash !== state.state_hash) {
@@ -159,7 +165,7 @@ export class SimChecker {
   }
 
   /** A node restored its state machine from a snapshot (received, or on restart). */
-  restored(node_id: number, state: MachineState): void {
+  restored(node_id: number, state: AppliedView): void {
     if (state.applied_index === 0) return;
     const known = this.committed[state.applied_index];
     if (known === undefined) this.fail(`node ${node_id}: snapshot at ${state.applied_index} beyond anything applied`);
@@ -174,6 +180,14 @@ export class SimChecker {
 
   readAsked(request_id: string): void {
     this.reads.set(request_id, this.committedCount());
+  }
+
+  /** A strong read was served by `node_id` at `applied_index`; `floor` is what had been applied anywhere when it began. */
+  readServed(node_id: number, floor: number, applied_index: number): void {
+    if (applied_index < floor) {
+      this.fail(`linearizability: node ${node_id} served a strong read at index ${applied_index}, but ${floor} was applied before it began`);
+    }
+    this.reads_confirmed += 1;
   }
 
   readConfirmed(node_id: number, request_id: string, index: number): void {

@@ -1,0 +1,299 @@
+/**
+ * Scenarios for the node-level simulator: real ddb nodes, clients writing
+ * and reading through any node (so slaves forward writes and share
+ * read-index requests), compaction and snapshot installs, and faults drawn
+ * from the seed: crashes (also inside an fsync), restarts, pauses,
+ * partitions, one-way cuts, lossy and slow links. After the faults stop a
+ * majority must elect a stable master, every acknowledged write must be on
+ * every running node, and their databases must be byte-identical.
+ */
+import type { Command } from '../../../database/commands';
+import { REPLICA_LIMITS, type ReplicaLimits } from '../../../src/node/node';
+import { majoritySize } from '../../../src/replication/quorum';
+import { DdbError } from '../../../utils/errors';
+import { Random } from '../../support/random';
+import { InvariantViolation } from '../checker';
+import { LivenessFailure } from '../scenarios';
+import { type NodeSimCluster, type NodeTimings, NodeSimCluster as Cluster, type SimMember } from './node-cluster';
+import { CALM_LINKS, type LinkFaults } from './sim-links';
+
+export interface NodeRunSummary {
+  node_count: number;
+  simulated_ms: number;
+  events: number;
+  masters_elected: number;
+  committed: number;
+  acknowledged_writes: number;
+  strong_reads: number;
+  forwarded_ok: number;
+  counts: NodeSimCluster['counts'];
+}
+
+const TABLE = 'items';
+
+function randomTimings(random: Random): NodeTimings {
+  const heartbeat_ms = random.integer(10, 25);
+  const failover_timeout_ms = heartbeat_ms * random.integer(4, 8) + random.integer(0, heartbeat_ms);
+  return {
+    heartbeat_ms,
+    failover_timeout_ms,
+    election_stagger_ms: random.integer(0, 2 * heartbeat_ms),
+    log_entries_max: random.pick([10, 10, 20, 50, 10_000]),
+    write_timeout_ms: 3 * failover_timeout_ms,
+  };
+}
+
+function randomLimits(random: Random): ReplicaLimits {
+  if (random.chance(0.1)) return { ...REPLICA_LIMITS };
+  return {
+    entries_per_append_max: random.integer(1, 8),
+    inflight_appends_max: random.integer(1, 4),
+    proposals_pending_max: random.integer(5, 60),
+    read_requests_max: random.integer(2, 16),
+  };
+}
+
+function randomLinks(random: Random, heartbeat_ms: number): LinkFaults {
+  return {
+    drop_probability: random.pick([0, 0, 0.02, 0.1, 0.3]),
+    duplicate_probability: random.pick([0, 0.02, 0.1]),
+    delay_min_ms: 1,
+    delay_max_ms: random.pick([1, 3, heartbeat_ms, 2 * heartbeat_ms]),
+  };
+}
+
+/** One random fault, drawn from the seed. */
+function injectFault(cluster: NodeSimCluster, random: Random, heartbeat_ms: number): void {
+  const ids = cluster.ids;
+  const id = random.pick(ids);
+  switch (random.integer(0, 8)) {
+    case 0:
+      return cluster.crash(id);
+    case 1:
+      return cluster.restart(id);
+    case 2: {
+      const shuffled = random.shuffle([...ids]);
+      const cut = random.integer(1, Math.max(1, ids.length - 1));
+      cluster.links.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+      return cluster.trace(`partition ${shuffled.slice(0, cut)} | ${shuffled.slice(cut)}`);
+    }
+    case 3: {
+      const to = random.pick(ids);
+      if (to !== id) cluster.links.cutLink(id, to);
+      return cluster.trace(`cut ${id} > ${to}`);
+    }
+    case 4:
+      cluster.links.heal();
+      return cluster.trace('healed the network');
+    case 5:
+      return cluster.member(id).life.paused ? cluster.resume(id) : cluster.pause(id);
+    case 6:
+      cluster.links.faults = randomLinks(random, heartbeat_ms);
+      return cluster.trace(`links now ${JSON.stringify(cluster.links.faults)}`);
+    case 7: {
+      const master = cluster.masters()[0];
+      if (master !== undefined) cluster.crash(master.id, '(the master)');
+      return;
+    }
+    default:
+      for (const member of cluster.members) cluster.restart(member.id);
+  }
+}
+
+interface Workload {
+  acknowledged: Set<string>;
+  strong_reads: number;
+  forwarded_ok: number;
+}
+
+function insertOf(row_id: string, value: number): Command {
+  return { type: 'insert', db_name: null, table_name: TABLE, row_id, data: { v: value } };
+}
+
+/** One client: writes a fresh row through a random node, or reads strongly, then thinks a little. */
+async function runClient(cluster: NodeSimCluster, random: Random, name: string, until_ms: number, workload: Workload): Promise<void> {
+  for (let count = 1; cluster.now_ms() < until_ms; count += 1) {
+    const id = random.pick(cluster.ids);
+    if (random.chance(0.75)) {
+      const row_id = `${name}-${count}`;
+      const outcome = await cluster.write(id, insertOf(row_id, random.integer(0, 1000)));
+      if (typeof outcome === 'object' && outcome.ok) {
+        workload.acknowledged.add(row_id);
+        if (cluster.member(id).status()?.role !== 'master') workload.forwarded_ok += 1;
+      } else if (typeof outcome === 'object' && outcome.error instanceof DdbError && outcome.error.code === 'ROW_EXISTS') {
+        throw new InvariantViolation(`exactly once: the fresh row ${row_id} written through node ${id} was already there: a write was applied twice`);
+      }
+    } else if ((await cluster.strongRead(id)) === 'served') {
+      workload.strong_reads += 1;
+    }
+    await cluster.sleep(random.integer(0, 20));
+  }
+}
+
+async function runNemesis(cluster: NodeSimCluster, random: Random, until_ms: number, timings: NodeTimings): Promise<void> {
+  while (cluster.now_ms() < until_ms) {
+    await cluster.sleep(random.integer(1, 2 * timings.failover_timeout_ms));
+    if (cluster.now_ms() < until_ms) injectFault(cluster, random, timings.heartbeat_ms);
+  }
+}
+
+/** Drives simulated time until `promise` settles or `bound_ms` passes. */
+async function runWhile<T>(cluster: NodeSimCluster, promise: Promise<T>, bound_ms: number, what: string): Promise<T> {
+  let settled = false;
+  let failure: unknown = null;
+  let value: T | undefined;
+  promise.then(
+    (result) => {
+      settled = true;
+      value = result;
+    },
+    (error: unknown) => {
+      settled = true;
+      failure = error;
+    },
+  );
+  const deadline_ms = cluster.now_ms() + bound_ms;
+  while (!settled) {
+    if (cluster.now_ms() > deadline_ms) throw new LivenessFailure(`${what}: not done within ${bound_ms} ms`);
+    await cluster.run(10);
+  }
+  if (failure !== null) throw failure;
+  return value as T;
+}
+
+async function awaitStableMaster(cluster: NodeSimCluster, timings: NodeTimings, bound_ms: number): Promise<SimMember> {
+  const deadline_ms = cluster.now_ms() + bound_ms;
+  const stable_ms = timings.failover_timeout_ms + timings.heartbeat_ms;
+  for (;;) {
+    if (cluster.now_ms() > deadline_ms) throw new LivenessFailure(`no master stayed in charge for ${stable_ms} ms within ${bound_ms} ms`);
+    const master = cluster.agreedMaster();
+    if (master === null) {
+      await cluster.run(5);
+      continue;
+    }
+    const term = master.status()?.term;
+    const since_ms = cluster.now_ms();
+    while (cluster.now_ms() - since_ms < stable_ms && cluster.agreedMaster() === master && master.status()?.term === term) await cluster.run(5);
+    if (cluster.now_ms() - since_ms >= stable_ms) return master;
+  }
+}
+
+/** Every acknowledged write is on every running node, and their databases are the same bytes. */
+function checkConverged(cluster: NodeSimCluster, workload: Workload): void {
+  const running = cluster.members.filter((member) => member.node !== null);
+  for (const member of running) {
+    const node = member.node as NonNullable<SimMember['node']>;
+    for (const row_id of workload.acknowledged) {
+      if (node.engine.getRow(null, TABLE, row_id) === null) throw new InvariantViolation(`durability: acknowledged row ${row_id} is missing on node ${member.id}`);
+    }
+  }
+  const images = running.map((member) => Buffer.from((member.node as NonNullable<SimMember['node']>).engine.serializeDatabase(null)).toString('base64'));
+  if (new Set(images).size > 1) throw new InvariantViolation(`divergence: the running nodes ${running.map((member) => member.id)} hold different databases`);
+}
+
+async function createTable(cluster: NodeSimCluster, bound_ms: number): Promise<void> {
+  const deadline_ms = cluster.now_ms() + bound_ms;
+  for (;;) {
+    const master = cluster.agreedMaster();
+    if (master?.node != null) {
+      const created = await runWhile(cluster, master.node.writeAsMaster({ type: 'create_table', db_name: null, table_name: TABLE, columns: ['v'] }).then(() => true, () => false), bound_ms, 'create the table');
+      if (created) return;
+    }
+    if (cluster.now_ms() > deadline_ms) throw new LivenessFailure('the table could not be created');
+    await cluster.run(10);
+  }
+}
+
+/** The cluster a seed draws, before anything runs. */
+export function clusterOf(random: Random): { cluster: NodeSimCluster; timings: NodeTimings; links: LinkFaults } {
+  const node_count = random.pick([1, 3, 3, 3, 5]);
+  const timings = randomTimings(random);
+  const limits = randomLimits(random);
+  const links = randomLinks(random, timings.heartbeat_ms);
+  // Calm links until the table exists; the faults (these links among them) start after.
+  const cluster = new Cluster({ random: random.fork(), node_count, timings, limits, links: CALM_LINKS, crash_in_sync_probability: 0 });
+  cluster.trace(`${node_count} nodes, ${JSON.stringify(timings)}, ${JSON.stringify(limits)}, links at the faults ${JSON.stringify(links)}`);
+  return { cluster, timings, links };
+}
+
+export async function runNodeFaultScenario(seed: number): Promise<NodeRunSummary> {
+  const random = new Random(seed);
+  const { cluster, timings, links } = clusterOf(random);
+  try {
+    return await runFaultsThenRecover(cluster, random, timings, { links, crash_in_sync_probability: random.pick([0, 0.002, 0.01]) });
+  } catch (error) {
+    throw withReplay(error, seed, cluster);
+  }
+}
+
+interface Faults {
+  links: LinkFaults;
+  crash_in_sync_probability: number;
+}
+
+async function runFaultsThenRecover(cluster: NodeSimCluster, random: Random, timings: NodeTimings, faults: Faults): Promise<NodeRunSummary> {
+  const bound_ms = 40 * timings.failover_timeout_ms;
+  await createTable(cluster, bound_ms);
+  // Faults start once the table exists: before, nothing would restart a node that crashed in an fsync, and
+  // links whose round trip outlasts a campaign's back-off (a heartbeat or two) elect no master.
+  cluster.links.faults = faults.links;
+  cluster.crash_in_sync_probability = faults.crash_in_sync_probability;
+  const workload: Workload = { acknowledged: new Set(), strong_reads: 0, forwarded_ok: 0 };
+  const until_ms = cluster.now_ms() + random.integer(100, 300) * timings.heartbeat_ms;
+  const clients = Array.from({ length: random.integer(1, 6) }, (_unused, index) => runClient(cluster, random.fork(), `c${index}`, until_ms, workload));
+  const work = Promise.all([...clients, runNemesis(cluster, random.fork(), until_ms, timings)]);
+  await runWhile(cluster, work, until_ms - cluster.now_ms() + 4 * timings.write_timeout_ms + bound_ms, 'the clients');
+  // Faults stop; a majority is up and connected (a minority may stay down).
+  const node_count = cluster.members.length;
+  const down = random.shuffle([...cluster.ids]).slice(0, random.integer(0, node_count - majoritySize(node_count)));
+  cluster.links.heal();
+  cluster.links.faults = { drop_probability: 0, duplicate_probability: 0, delay_min_ms: 1, delay_max_ms: Math.max(1, Math.floor(timings.heartbeat_ms / 2)) };
+  cluster.crash_in_sync_probability = 0;
+  for (const member of cluster.members) {
+    cluster.resume(member.id);
+    if (down.includes(member.id)) cluster.crash(member.id, '(stays down)');
+    else cluster.restart(member.id);
+  }
+  cluster.trace(`faults stop; down: ${down}`);
+  const master = await awaitStableMaster(cluster, timings, bound_ms);
+  const final = Array.from({ length: 3 }, (_unused, index) => cluster.write(master.id, insertOf(`final-${index}`, index)));
+  for (const outcome of await runWhile(cluster, Promise.all(final), bound_ms, 'writes to the stable master')) {
+    if (typeof outcome !== 'object' || !outcome.ok) throw new LivenessFailure(`a write to the stable master ${master.id} failed: ${JSON.stringify(outcome)}`);
+  }
+  for (let index = 0; index < 3; index += 1) workload.acknowledged.add(`final-${index}`);
+  await awaitApplied(cluster, bound_ms);
+  checkConverged(cluster, workload);
+  return {
+    node_count,
+    simulated_ms: cluster.now_ms(),
+    events: cluster.scheduler.events_run,
+    masters_elected: cluster.checker.masters_elected,
+    committed: cluster.checker.committedCount(),
+    acknowledged_writes: workload.acknowledged.size,
+    strong_reads: workload.strong_reads,
+    forwarded_ok: workload.forwarded_ok,
+    counts: cluster.counts,
+  };
+}
+
+/** Every running node has applied everything committed. */
+async function awaitApplied(cluster: NodeSimCluster, bound_ms: number): Promise<void> {
+  const deadline_ms = cluster.now_ms() + bound_ms;
+  const last = cluster.checker.committedCount();
+  while (!cluster.members.every((member) => member.node === null || member.node.applied.applied_index >= last)) {
+    if (cluster.now_ms() > deadline_ms) throw new LivenessFailure(`not every running node applied up to ${last} within ${bound_ms} ms`);
+    await cluster.run(5);
+  }
+}
+
+function withReplay(error: unknown, seed: number, cluster: NodeSimCluster): Error {
+  const original = error instanceof Error ? error : new Error(String(error));
+  const wrapped = new Error(
+    `${original.name}: ${original.message}\n` +
+      `  node scenario, seed ${seed}, at ${cluster.now_ms()} ms\n` +
+      `  replay: SEED=${seed} npx jest test/sim/node-simulation\n\n` +
+      `${cluster.describe()}\n\nrecent events:\n${cluster.recentTrace()}\n\n${original.stack ?? ''}`,
+  );
+  wrapped.name = original.name;
+  return wrapped;
+}

@@ -1,0 +1,95 @@
+/**
+ * The peer transport of one simulated node (src/node/peer-transport.ts's
+ * interface, which src/replication/transport.ts implements over HTTP).
+ * Messages travel over the simulated links to the other nodes' receive();
+ * forwarded writes and read-index requests are requests with an answer: a
+ * master that is down refuses at once (ECONNREFUSED: the write never reached
+ * it, so the slave may retry elsewhere), a master that dies with the request
+ * resets the connection (ECONNRESET: the write may have been applied), and a
+ * lost leg leaves the caller to its own timeout.
+ */
+import type { Command } from '../../../database/commands';
+import type { ForwardAnswer, NodeMessage, PeerTransport, ReadIndexAnswer } from '../../../src/node/peer-transport';
+import type { DdbNode } from '../../../src/node/node';
+import type { SimClock } from './sim-clock';
+import type { SimLinks } from './sim-links';
+import type { Scheduler } from './scheduler';
+
+/** How the transport reaches the other nodes: whichever life of them runs when a message arrives. */
+export interface SimPeers {
+  /** Runs `run` on node `id`'s current life if it is up (deferred while it is paused); false when it is down. */
+  onNode(id: number, run: (node: DdbNode) => void): boolean;
+  /** Runs `ending` when node `id`'s current life ends. */
+  onEnd(id: number, ending: () => void): void;
+}
+
+const REFUSED_DELAY_MS = 1;
+
+function refused(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED (simulated)'), { code: 'ECONNREFUSED' });
+}
+
+function reset(): Error {
+  return Object.assign(new Error('socket hang up (simulated)'), { code: 'ECONNRESET' });
+}
+
+export class SimTransport implements PeerTransport {
+  constructor(
+    private readonly id: number,
+    private readonly scheduler: Scheduler,
+    private readonly clock: SimClock,
+    private readonly links: SimLinks,
+    private readonly peers: SimPeers,
+  ) {}
+
+  send(messages: NodeMessage[]): void {
+    for (const message of messages) {
+      for (const delay_ms of this.links.deliveries(this.id, message.to)) {
+        this.scheduler.after(delay_ms, () => {
+          this.peers.onNode(message.to, (node) => node.receive([message]));
+        });
+      }
+    }
+  }
+
+  forwardWrites(master_id: number, commands: Command[], timeout_ms: number): Promise<ForwardAnswer[]> {
+    return this.request(master_id, timeout_ms, (node) => node.proposeForwarded(commands));
+  }
+
+  readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer> {
+    return this.request(master_id, timeout_ms, (node) => node.answerReadIndex());
+  }
+
+  passStarted(): void {}
+
+  passEnded(): void {}
+
+  idle(): void {}
+
+  close(): void {}
+
+  private request<A>(to: number, timeout_ms: number, serve: (node: DdbNode) => Promise<A>): Promise<A> {
+    return new Promise<A>((resolve, reject) => {
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        finish();
+      };
+      // The caller's own clock: if the caller dies first, nothing is left waiting for it.
+      this.clock.after(timeout_ms, () => settle(() => reject(new Error('timeout (simulated)'))));
+      const there_ms = this.links.leg(this.id, to);
+      if (there_ms === null) return;
+      this.scheduler.after(there_ms, () => {
+        const up = this.peers.onNode(to, (node) => {
+          this.peers.onEnd(to, () => this.clock.after(REFUSED_DELAY_MS, () => settle(() => reject(reset()))));
+          serve(node).then((answer) => {
+            const back_ms = this.links.leg(to, this.id);
+            if (back_ms !== null) this.clock.after(back_ms, () => settle(() => resolve(answer)));
+          }, () => undefined);
+        });
+        if (!up) this.clock.after(REFUSED_DELAY_MS, () => settle(() => reject(refused())));
+      });
+    });
+  }
+}
