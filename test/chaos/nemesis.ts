@@ -7,15 +7,11 @@
  * between two slaves, cut).
  */
 import type { TestCluster } from '../support/cluster';
+import type { Random } from '../support/random';
 import type { Firewall } from './firewall';
 
 export const FAULT_KINDS = ['kill', 'pause', 'partition', 'isolate-master', 'asymmetric'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
-
-export interface Random {
-  /** A float in [0, 1). */
-  next(): number;
-}
 
 export interface NemesisOptions {
   cluster: TestCluster;
@@ -26,17 +22,6 @@ export interface NemesisOptions {
   fault_ms: number;
   quiet_ms: number;
   log: (line: string) => void;
-}
-
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random.next() * items.length)];
-
-function shuffled<T>(random: Random, items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random.next() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
 }
 
 export class Nemesis {
@@ -52,7 +37,7 @@ export class Nemesis {
     const { random, kinds, fault_ms, quiet_ms } = this.options;
     while (performance.now() + fault_ms < until_ms) {
       await sleep(quiet_ms);
-      const kind = pick(random, kinds);
+      const kind = random.pick(kinds);
       await this.inject(kind);
       this.injected.set(kind, (this.injected.get(kind) ?? 0) + 1);
       await sleep(fault_ms);
@@ -62,11 +47,11 @@ export class Nemesis {
 
   private async masterOrRandom(): Promise<number> {
     const { cluster, random } = this.options;
-    for (const id of shuffled(random, cluster.ids())) {
+    for (const id of random.shuffle([...cluster.ids()])) {
       const status = await cluster.status(id);
       if (status?.master_id != null) return status.master_id;
     }
-    return pick(random, cluster.ids());
+    return random.pick(cluster.ids());
   }
 
   private async inject(kind: FaultKind): Promise<void> {
@@ -76,7 +61,7 @@ export class Nemesis {
       throw new Error(`fault ${kind} needs nftables`);
     }
     if (kind === 'kill') {
-      const victim = random.next() < 0.5 ? await this.masterOrRandom() : pick(random, ids);
+      const victim = random.chance(0.5) ? await this.masterOrRandom() : random.pick(ids);
       log(`kill node ${victim}`);
       await cluster.signal(victim, 'SIGKILL');
       this.heal = async () => {
@@ -84,7 +69,7 @@ export class Nemesis {
         cluster.start(victim);
       };
     } else if (kind === 'pause') {
-      const victim = random.next() < 0.5 ? await this.masterOrRandom() : pick(random, ids);
+      const victim = random.chance(0.5) ? await this.masterOrRandom() : random.pick(ids);
       log(`pause node ${victim}`);
       await cluster.signal(victim, 'SIGSTOP');
       this.heal = async () => {
@@ -92,7 +77,7 @@ export class Nemesis {
         await cluster.signal(victim, 'SIGCONT');
       };
     } else if (kind === 'partition') {
-      const order = shuffled(random, ids);
+      const order = random.shuffle([...ids]);
       const minority = order.slice(0, Math.floor((ids.length - 1) / 2) || 1);
       const majority = order.slice(minority.length);
       log(`partition [${minority.join(',')}] | [${majority.join(',')}]`);
@@ -105,8 +90,8 @@ export class Nemesis {
       this.heal = async () => this.healFirewall();
     } else {
       const master = await this.masterOrRandom();
-      const [a, b] = random.next() < 0.5 ? [master, pick(random, ids.filter((id) => id !== master))] : shuffled(random, ids).slice(0, 2);
-      const [from, to] = random.next() < 0.5 ? [a, b] : [b, a];
+      const [a, b] = random.chance(0.5) ? [master, random.pick(ids.filter((id) => id !== master))] : random.shuffle([...ids]).slice(0, 2);
+      const [from, to] = random.chance(0.5) ? [a, b] : [b, a];
       log(`cut one way: ${from} cannot send to ${to}`);
       firewall?.cutOneWay(from, to);
       this.heal = async () => this.healFirewall();

@@ -8,7 +8,7 @@
 import type { AxiosResponse } from 'axios';
 import type { TestCluster } from '../support/cluster';
 import type { HistoryRecorder, OperationHandle } from './history';
-import type { Random } from './nemesis';
+import type { Random } from '../support/random';
 
 export const REGISTER_TABLE = 'regs';
 export const SET_TABLE = 'items';
