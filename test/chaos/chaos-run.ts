@@ -5,11 +5,11 @@
  * registers, no acknowledged insert lost on any node, identical state on all.
  */
 import { TestCluster } from '../support/cluster';
-import { createRandom } from '../support/random';
 import { Firewall, type Endpoint } from './firewall';
 import { HistoryRecorder } from './history';
 import { checkLinearizable, formatLinearizability, type LinearizabilityResult } from './linearizability';
 import { Nemesis, sleep, type FaultKind } from './nemesis';
+import { deriveChaosStreams } from './random-streams';
 import { checkSet, format as formatSetCheck, type SetCheckReport } from './set-check';
 import { REGISTER_TABLE, SET_TABLE, Workload } from './workload';
 
@@ -62,7 +62,7 @@ async function finalState(cluster: TestCluster) {
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
-  const random = createRandom(options.seed);
+  const streams = deriveChaosStreams(options.seed, options.clients);
   const hostOf = (id: number) => (needsFirewall(options.faults) ? `127.0.0.${10 + id}` : '127.0.0.1');
   const cluster = await TestCluster.create({ size: options.nodes, heartbeat_ms: 50, failover_timeout_ms: 500, election_stagger_ms: 150, write_timeout_ms: 2000, host_of: hostOf });
   const endpoints = new Map<number, Endpoint>(cluster.ids().map((id) => [id, { id, host: hostOf(id), port: Number(new URL(cluster.url(id)).port) }]));
@@ -73,9 +73,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const keys = Array.from({ length: options.keys }, (_unused, i) => `k${i}`);
     await setUp(cluster, keys);
     const history = new HistoryRecorder();
-    const workload = new Workload(cluster, history, random, keys);
-    const nemesis = new Nemesis({ cluster, firewall, random, kinds: options.faults, fault_ms: 2500, quiet_ms: 1500, log: options.log });
-    const clients = Array.from({ length: options.clients }, (_unused, process) => workload.runClient(process));
+    const workload = new Workload(cluster, history, keys);
+    const nemesis = new Nemesis({ cluster, firewall, random: streams.nemesis, kinds: options.faults, fault_ms: 2500, quiet_ms: 1500, log: options.log });
+    const clients = streams.clients.map((random, process) => workload.runClient(process, random));
     const until_ms = performance.now() + options.time_s * 1000;
     await nemesis.run(until_ms);
     await sleep(Math.max(0, until_ms - performance.now()));
