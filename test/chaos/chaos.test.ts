@@ -4,7 +4,7 @@
  */
 import { runChaos } from './chaos-run';
 import { Firewall } from './firewall';
-import { FAULT_KINDS } from './nemesis';
+import { FAULT_KINDS } from './fault-schedule';
 
 jest.setTimeout(240_000);
 

@@ -3,7 +3,7 @@
  * Exits 1 when the run found a lost write, a divergence or a linearizability violation.
  */
 import { runChaos, type ChaosOptions } from './chaos-run';
-import { FAULT_KINDS, type FaultKind } from './nemesis';
+import { FAULT_KINDS, type FaultKind } from './fault-schedule';
 
 function parse(argv: string[]): ChaosOptions {
   const options: ChaosOptions = {
