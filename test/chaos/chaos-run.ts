@@ -29,7 +29,6 @@ export interface ChaosSummary {
   operations: number;
   operations_by_kind: Workload['counts']['by_kind'];
   faults: Record<string, number>;
-  schedule: FaultStep[];
   acknowledged_inserts: number;
   lost_writes: number;
   linearizability: LinearizabilityResult;
@@ -123,7 +122,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       operations,
       operations_by_kind: workload.counts.by_kind,
       faults: Object.fromEntries(options.faults.map((kind) => [kind, nemesis.injected.get(kind) ?? 0])),
-      schedule,
       acknowledged_inserts: workload.counts.acknowledged_inserts.size,
       lost_writes: set_check.lost_writes.length,
       linearizability,
