@@ -37,7 +37,7 @@ it('loses no acknowledged write and stays linearizable under kills, pauses and p
   const replay = formatReplay({ seed: flags.seed, commands, schedule: chaosSchedule(flags) }).join('\n');
   const lines: string[] = [];
   // A thrown Error, not an expect() diff: jest folds a long diff and would hide the replay lines.
-  const fail = (why: string, report = '') => new Error(`${why}\n${replay}\nlog:\n${lines.join('\n')}\n${report}`);
+  const fail = (why: string, report = '') => new Error([why, replay, 'log:', ...lines.map((line) => `  ${line}`), report].join('\n'));
   let summary: ChaosSummary;
   try {
     summary = await runChaos({ ...flags, log: (line) => lines.push(line) });
