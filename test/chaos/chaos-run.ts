@@ -5,11 +5,12 @@
  * registers, no acknowledged insert lost on any node, identical state on all.
  */
 import { TestCluster } from '../support/cluster';
-import { createRandom } from '../support/random';
 import { Firewall, type Endpoint } from './firewall';
 import { HistoryRecorder } from './history';
 import { checkLinearizable, formatLinearizability, type LinearizabilityResult } from './linearizability';
-import { Nemesis, sleep, type FaultKind } from './nemesis';
+import { planFaultSchedule, type FaultKind, type FaultStep } from './fault-schedule';
+import { Nemesis, sleep } from './nemesis';
+import { deriveChaosStreams } from './random-streams';
 import { checkSet, format as formatSetCheck, type SetCheckReport } from './set-check';
 import { REGISTER_TABLE, SET_TABLE, Workload } from './workload';
 
@@ -33,6 +34,21 @@ export interface ChaosSummary {
   linearizability: LinearizabilityResult;
   set_check: SetCheckReport;
   report: string;
+}
+
+/** How long each fault lasts, and the quiet time before each. */
+const FAULT_MS = 2500;
+const QUIET_MS = 1500;
+
+const schedule_node_ids = (nodes: number) => Array.from({ length: nodes }, (_unused, index) => index + 1);
+
+/**
+ * The nemesis's schedule for these options: a function of the seed, the fault kinds, the node
+ * count and the run time only, so it can be printed before (or without) a run.
+ */
+export function chaosSchedule(options: Pick<ChaosOptions, 'seed' | 'clients' | 'nodes' | 'faults' | 'time_s'>): FaultStep[] {
+  const plan = { kinds: options.faults, node_ids: schedule_node_ids(options.nodes), run_ms: options.time_s * 1000, fault_ms: FAULT_MS, quiet_ms: QUIET_MS };
+  return planFaultSchedule(deriveChaosStreams(options.seed, options.clients).nemesis, plan);
 }
 
 const needsFirewall = (faults: FaultKind[]) => faults.some((kind) => kind === 'partition' || kind === 'isolate-master' || kind === 'asymmetric');
@@ -62,22 +78,26 @@ async function finalState(cluster: TestCluster) {
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
-  const random = createRandom(options.seed);
+  const streams = deriveChaosStreams(options.seed, options.clients);
+  const schedule = chaosSchedule(options);
   const hostOf = (id: number) => (needsFirewall(options.faults) ? `127.0.0.${10 + id}` : '127.0.0.1');
   const cluster = await TestCluster.create({ size: options.nodes, heartbeat_ms: 50, failover_timeout_ms: 500, election_stagger_ms: 150, write_timeout_ms: 2000, host_of: hostOf });
   const endpoints = new Map<number, Endpoint>(cluster.ids().map((id) => [id, { id, host: hostOf(id), port: Number(new URL(cluster.url(id)).port) }]));
   const firewall = needsFirewall(options.faults) ? new Firewall(endpoints) : null;
   try {
+    // The schedule was planned for node ids 1..nodes, before the cluster existed.
+    if (cluster.ids().join(',') !== schedule_node_ids(options.nodes).join(',')) throw new Error(`chaos: the cluster's node ids are ${cluster.ids().join(',')}`);
     firewall?.install();
     cluster.startAll();
     const keys = Array.from({ length: options.keys }, (_unused, i) => `k${i}`);
     await setUp(cluster, keys);
     const history = new HistoryRecorder();
-    const workload = new Workload(cluster, history, random, keys);
-    const nemesis = new Nemesis({ cluster, firewall, random, kinds: options.faults, fault_ms: 2500, quiet_ms: 1500, log: options.log });
-    const clients = Array.from({ length: options.clients }, (_unused, process) => workload.runClient(process));
-    const until_ms = performance.now() + options.time_s * 1000;
-    await nemesis.run(until_ms);
+    const workload = new Workload(cluster, history, keys);
+    const nemesis = new Nemesis({ cluster, firewall, schedule, log: options.log });
+    const clients = streams.clients.map((random, process) => workload.runClient(process, random));
+    const started_ms = performance.now();
+    const until_ms = started_ms + options.time_s * 1000;
+    await nemesis.run(started_ms);
     await sleep(Math.max(0, until_ms - performance.now()));
     workload.stop();
     await Promise.all(clients);
@@ -101,7 +121,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       seed: options.seed,
       operations,
       operations_by_kind: workload.counts.by_kind,
-      faults: Object.fromEntries(nemesis.injected),
+      faults: Object.fromEntries(options.faults.map((kind) => [kind, nemesis.injected.get(kind) ?? 0])),
       acknowledged_inserts: workload.counts.acknowledged_inserts.size,
       lost_writes: set_check.lost_writes.length,
       linearizability,

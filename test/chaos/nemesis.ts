@@ -1,121 +1,97 @@
 /**
- * The nemesis: injects one fault at a time into a real cluster, chosen from
- * the fault mix by a seeded generator, and heals it before the next one.
- * Kinds: kill (SIGKILL, restart later), pause (SIGSTOP, SIGCONT later),
- * partition (a random minority cut off), isolate-master (the master alone),
- * asymmetric (one direction of the links between the master and a slave, or
- * between two slaves, cut).
+ * The nemesis: plays a fault schedule (fault-schedule.ts) against a real
+ * cluster, one fault at a time, healing each before the next. It draws
+ * nothing itself; when a step's rule names the master it asks the cluster who
+ * that is, which decides the node hit but never the schedule. Kinds: kill
+ * (SIGKILL, restart later), pause (SIGSTOP, SIGCONT later), partition (a
+ * minority cut off), isolate-master (the master alone), asymmetric (one
+ * direction of one link cut).
  */
-import type { TestCluster } from '../support/cluster';
+import type { StatusBody } from '../support/cluster';
 import type { Firewall } from './firewall';
+import { faultAction, needsMaster, type FaultAction } from './fault-targets';
+import type { FaultKind, FaultStep } from './fault-schedule';
 
-export const FAULT_KINDS = ['kill', 'pause', 'partition', 'isolate-master', 'asymmetric'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-export interface Random {
-  /** A float in [0, 1). */
-  next(): number;
+/** The part of a test cluster the nemesis uses (TestCluster has it), so a test can fake it. */
+export interface NemesisCluster {
+  ids(): number[];
+  status(id: number): Promise<Pick<StatusBody, 'master_id' | 'term'> | null>;
+  signal(id: number, signal: NodeJS.Signals): Promise<void>;
+  start(id: number): void;
 }
+
+export type NemesisFirewall = Pick<Firewall, 'split' | 'cutOneWay' | 'heal'>;
 
 export interface NemesisOptions {
-  cluster: TestCluster;
-  firewall: Firewall | null;
-  random: Random;
-  kinds: FaultKind[];
-  /** How long a fault lasts, and the quiet time between faults. */
-  fault_ms: number;
-  quiet_ms: number;
+  cluster: NemesisCluster;
+  firewall: NemesisFirewall | null;
+  schedule: readonly FaultStep[];
   log: (line: string) => void;
-}
-
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random.next() * items.length)];
-
-function shuffled<T>(random: Random, items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random.next() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
 }
 
 export class Nemesis {
   readonly injected = new Map<FaultKind, number>();
   private heal: (() => Promise<void>) | null = null;
 
-  constructor(private readonly options: NemesisOptions) {
-    for (const kind of options.kinds) this.injected.set(kind, 0);
-  }
+  constructor(private readonly options: NemesisOptions) {}
 
-  /** Runs faults until `until_ms` (a performance.now() time), then heals everything. */
-  async run(until_ms: number): Promise<void> {
-    const { random, kinds, fault_ms, quiet_ms } = this.options;
-    while (performance.now() + fault_ms < until_ms) {
-      await sleep(quiet_ms);
-      const kind = pick(random, kinds);
-      await this.inject(kind);
-      this.injected.set(kind, (this.injected.get(kind) ?? 0) + 1);
-      await sleep(fault_ms);
+  /** Plays the schedule from `started_ms` (a performance.now() time), healing each fault after its duration. */
+  async run(started_ms: number): Promise<void> {
+    for (const step of this.options.schedule) {
+      await sleep(started_ms + step.at_ms - performance.now());
+      const injected_ms = performance.now();
+      await this.inject(step, injected_ms - started_ms);
+      this.injected.set(step.fault.kind, (this.injected.get(step.fault.kind) ?? 0) + 1);
+      await sleep(injected_ms + step.duration_ms - performance.now());
       await this.healAll();
     }
   }
 
-  private async masterOrRandom(): Promise<number> {
-    const { cluster, random } = this.options;
-    for (const id of shuffled(random, cluster.ids())) {
-      const status = await cluster.status(id);
-      if (status?.master_id != null) return status.master_id;
+  /** The master named by the node with the highest term: a paused or cut-off old master still names itself, at an older term. */
+  private async currentMaster(): Promise<number | null> {
+    const { cluster } = this.options;
+    const statuses = await Promise.all(cluster.ids().map((id) => cluster.status(id)));
+    let freshest: Pick<StatusBody, 'master_id' | 'term'> | null = null;
+    for (const status of statuses) {
+      if (status?.master_id != null && (freshest === null || status.term > freshest.term)) freshest = status;
     }
-    return pick(random, cluster.ids());
+    return freshest?.master_id ?? null;
   }
 
-  private async inject(kind: FaultKind): Promise<void> {
-    const { cluster, firewall, random, log } = this.options;
-    const ids = cluster.ids();
-    if ((kind === 'partition' || kind === 'isolate-master' || kind === 'asymmetric') && firewall === null) {
-      throw new Error(`fault ${kind} needs nftables`);
-    }
-    if (kind === 'kill') {
-      const victim = random.next() < 0.5 ? await this.masterOrRandom() : pick(random, ids);
-      log(`kill node ${victim}`);
-      await cluster.signal(victim, 'SIGKILL');
-      this.heal = async () => {
-        log(`restart node ${victim}`);
-        cluster.start(victim);
-      };
-    } else if (kind === 'pause') {
-      const victim = random.next() < 0.5 ? await this.masterOrRandom() : pick(random, ids);
-      log(`pause node ${victim}`);
-      await cluster.signal(victim, 'SIGSTOP');
-      this.heal = async () => {
-        log(`resume node ${victim}`);
-        await cluster.signal(victim, 'SIGCONT');
-      };
-    } else if (kind === 'partition') {
-      const order = shuffled(random, ids);
-      const minority = order.slice(0, Math.floor((ids.length - 1) / 2) || 1);
-      const majority = order.slice(minority.length);
-      log(`partition [${minority.join(',')}] | [${majority.join(',')}]`);
-      firewall?.split(minority, majority);
-      this.heal = async () => this.healFirewall();
-    } else if (kind === 'isolate-master') {
-      const master = await this.masterOrRandom();
-      log(`isolate master ${master}`);
-      firewall?.split([master], ids.filter((id) => id !== master));
-      this.heal = async () => this.healFirewall();
-    } else {
-      const master = await this.masterOrRandom();
-      const [a, b] = random.next() < 0.5 ? [master, pick(random, ids.filter((id) => id !== master))] : shuffled(random, ids).slice(0, 2);
-      const [from, to] = random.next() < 0.5 ? [a, b] : [b, a];
-      log(`cut one way: ${from} cannot send to ${to}`);
-      firewall?.cutOneWay(from, to);
-      this.heal = async () => this.healFirewall();
-    }
+  private async inject(step: FaultStep, elapsed_ms: number): Promise<void> {
+    const { cluster, log } = this.options;
+    const master_id = needsMaster(step.fault) ? await this.currentMaster() : null;
+    const action = faultAction(step.fault, master_id, cluster.ids());
+    const whose = needsMaster(step.fault) ? (master_id === null ? ' (no master known)' : ` (master ${master_id})`) : '';
+    log(`t=${(elapsed_ms / 1000).toFixed(2)} s step ${step.step}: ${describeAction(action)}${whose}`);
+    await this.apply(action);
   }
 
-  private async healFirewall(): Promise<void> {
-    this.options.log('heal network');
-    this.options.firewall?.heal();
+  private async apply(action: FaultAction): Promise<void> {
+    const { cluster, firewall, log } = this.options;
+    if (action.kind === 'kill') {
+      await cluster.signal(action.node_id, 'SIGKILL');
+      this.heal = async () => {
+        log(`restart node ${action.node_id}`);
+        cluster.start(action.node_id);
+      };
+      return;
+    }
+    if (action.kind === 'pause') {
+      await cluster.signal(action.node_id, 'SIGSTOP');
+      this.heal = async () => {
+        log(`resume node ${action.node_id}`);
+        await cluster.signal(action.node_id, 'SIGCONT');
+      };
+      return;
+    }
+    if (firewall === null) throw new Error(`a network fault (${action.kind}) needs nftables`);
+    if (action.kind === 'split') firewall.split(action.group_a, action.group_b);
+    else firewall.cutOneWay(action.from_id, action.to_id);
+    this.heal = async () => {
+      log('heal network');
+      firewall.heal();
+    };
   }
 
   async healAll(): Promise<void> {
@@ -125,6 +101,12 @@ export class Nemesis {
   }
 }
 
+function describeAction(action: FaultAction): string {
+  if (action.kind === 'kill' || action.kind === 'pause') return `${action.kind} node ${action.node_id}`;
+  if (action.kind === 'split') return `partition [${action.group_a.join(',')}] | [${action.group_b.join(',')}]`;
+  return `cut one way: ${action.from_id} cannot send to ${action.to_id}`;
+}
+
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

@@ -1,14 +1,16 @@
 /**
- * Chaos clients: each loops on random operations against random nodes and
- * records them in the history. Registers (table `regs`, a few keys) take
- * updates by the row endpoint and by SQL, strong reads by /search and by SQL,
- * and local reads (unchecked: they may be stale by contract). Table `items`
- * takes unique inserts for the set check.
+ * Chaos clients: each loops on random operations against random nodes, drawn
+ * from its own stream (client-operations.ts), and records them in the
+ * history. Registers (table `regs`, a few keys) take updates by the row
+ * endpoint and by SQL, strong reads by /search and by SQL, and local reads
+ * (unchecked: they may be stale by contract). Table `items` takes unique
+ * inserts for the set check.
  */
 import type { AxiosResponse } from 'axios';
 import type { TestCluster } from '../support/cluster';
+import type { Random } from '../support/random';
+import { chooseOperation } from './client-operations';
 import type { HistoryRecorder, OperationHandle } from './history';
-import type { Random } from './nemesis';
 
 export const REGISTER_TABLE = 'regs';
 export const SET_TABLE = 'items';
@@ -39,7 +41,6 @@ export class Workload {
   constructor(
     private readonly cluster: TestCluster,
     private readonly history: HistoryRecorder,
-    private readonly random: Random,
     private readonly keys: string[],
   ) {}
 
@@ -47,19 +48,18 @@ export class Workload {
     this.running = false;
   }
 
-  async runClient(process: number): Promise<void> {
+  /** Loops until stop(), drawing every operation from this client's own stream. */
+  async runClient(process: number, random: Random): Promise<void> {
     let sequence = 0;
     while (this.running) {
       sequence += 1;
-      const node = this.cluster.ids()[Math.floor(this.random.next() * this.cluster.ids().length)];
-      const key = this.keys[Math.floor(this.random.next() * this.keys.length)];
-      const roll = this.random.next();
-      if (roll < 0.25) await this.update(process, node, key, `p${process}-${sequence}`);
-      else if (roll < 0.35) await this.sqlUpdate(process, node, key, `p${process}-${sequence}-sql`);
-      else if (roll < 0.6) await this.strongRead(process, node, key);
-      else if (roll < 0.7) await this.sqlStrongRead(process, node, key);
-      else if (roll < 0.8) await this.localRead(node, key);
-      else await this.insert(node, `p${process}-${sequence}`);
+      const { kind, node_id, key } = chooseOperation(random, { node_ids: this.cluster.ids(), keys: this.keys });
+      if (kind === 'update') await this.update(process, node_id, key, `p${process}-${sequence}`);
+      else if (kind === 'sql-update') await this.sqlUpdate(process, node_id, key, `p${process}-${sequence}-sql`);
+      else if (kind === 'strong-read') await this.strongRead(process, node_id, key);
+      else if (kind === 'sql-strong-read') await this.sqlStrongRead(process, node_id, key);
+      else if (kind === 'local-read') await this.localRead(node_id, key);
+      else await this.insert(node_id, `p${process}-${sequence}`);
     }
   }
 
