@@ -50,6 +50,8 @@ export class SimMember {
   readonly disk = new SimDisk<LogPayload>();
   readonly life: NodeLife;
   node: DdbNode | null = null;
+  /** The peer transport of the current life (the transport contract test calls it directly). */
+  transport: SimTransport | null = null;
 
   constructor(
     readonly id: number,
@@ -158,6 +160,7 @@ export class NodeSimCluster {
       this.options.limits,
     );
     member.node = node;
+    member.transport = transport;
     node.start();
   }
 
@@ -193,6 +196,7 @@ export class NodeSimCluster {
     if (member.node === null) return;
     member.node.abandon();
     member.node = null;
+    member.transport = null;
     member.life.end();
     member.disk.crash(this.random);
     this.counts.crashes += 1;

@@ -40,6 +40,14 @@ export class SimLinks {
     return this.delay();
   }
 
+  /**
+   * How a request to a node that is down fails: refused (a fresh connection)
+   * or reset (a kept-alive one the dead process had open), as over HTTP.
+   */
+  downCode(): 'ECONNREFUSED' | 'ECONNRESET' {
+    return this.random.chance(0.5) ? 'ECONNREFUSED' : 'ECONNRESET';
+  }
+
   isCut(from: number, to: number): boolean {
     return this.cut.size > 0 && this.cut.has(`${from}>${to}`);
   }

@@ -3,9 +3,10 @@
  * interface, which src/replication/transport.ts implements over HTTP).
  * Messages travel over the simulated links to the other nodes' receive();
  * forwarded writes and read-index requests are requests with an answer: a
- * master that is down refuses at once (ECONNREFUSED: the write never reached
- * it, so the slave may retry elsewhere), a master that dies with the request
- * resets the connection (ECONNRESET: the write may have been applied), and a
+ * master that is down fails them at once, refused (ECONNREFUSED: the write
+ * never reached it, so the slave may retry elsewhere) or reset (a kept-alive
+ * connection, as HttpTransport sees it); a master that dies with the request
+ * resets the connection (ECONNRESET: the write may have been applied); a
  * lost leg leaves the caller to its own timeout.
  */
 import type { Command } from '../../../database/commands';
@@ -23,14 +24,10 @@ export interface SimPeers {
   onEnd(id: number, ending: () => void): void;
 }
 
-const REFUSED_DELAY_MS = 1;
+const FAILURE_DELAY_MS = 1;
 
-function refused(): Error {
-  return Object.assign(new Error('connect ECONNREFUSED (simulated)'), { code: 'ECONNREFUSED' });
-}
-
-function reset(): Error {
-  return Object.assign(new Error('socket hang up (simulated)'), { code: 'ECONNRESET' });
+function failed(code: 'ECONNREFUSED' | 'ECONNRESET'): Error {
+  return Object.assign(new Error(`${code} (simulated)`), { code });
 }
 
 export class SimTransport implements PeerTransport {
@@ -82,13 +79,16 @@ export class SimTransport implements PeerTransport {
       if (there_ms === null) return;
       this.scheduler.after(there_ms, () => {
         const up = this.peers.onNode(to, (node) => {
-          this.peers.onEnd(to, () => this.clock.after(REFUSED_DELAY_MS, () => settle(() => reject(reset()))));
+          this.peers.onEnd(to, () => this.clock.after(FAILURE_DELAY_MS, () => settle(() => reject(failed('ECONNRESET')))));
           serve(node).then((answer) => {
             const back_ms = this.links.leg(to, this.id);
             if (back_ms !== null) this.clock.after(back_ms, () => settle(() => resolve(answer)));
           }, () => undefined);
         });
-        if (!up) this.clock.after(REFUSED_DELAY_MS, () => settle(() => reject(refused())));
+        if (!up) {
+          const code = this.links.downCode();
+          this.clock.after(FAILURE_DELAY_MS, () => settle(() => reject(failed(code))));
+        }
       });
     });
   }
