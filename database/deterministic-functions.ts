@@ -109,13 +109,13 @@ export class DeterministicFunctions {
   }
 
   private randomBlob(size: unknown): Buffer {
-    const length = Math.max(1, integerOf(size));
-    if (length > RANDOMBLOB_BYTES_MAX) {
+    const size_bytes = Math.max(1, integerOf(size));
+    if (size_bytes > RANDOMBLOB_BYTES_MAX) {
       throw new DdbError('SQL_ERROR', `randomblob(N) is limited to ${RANDOMBLOB_BYTES_MAX} bytes`);
     }
     const random = this.contextRandom();
-    if (random === null) return randomBytes(length);
-    return random.nextBytes(length);
+    if (random === null) return randomBytes(size_bytes);
+    return random.nextBytes(size_bytes);
   }
 
   private dateFunction(name: string, timeArgument: number, args: SqlValue[]): SqlValue {

@@ -57,9 +57,9 @@ export function encodeSnapshotParts(contents: SnapshotContents): Uint8Array[] {
     })),
   };
   const json = Buffer.from(JSON.stringify(metadata), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(json.length, 0);
-  return [MAGIC, length, json, ...contents.databases.map((database) => database.image)];
+  const lengthField = Buffer.alloc(4);
+  lengthField.writeUInt32LE(json.length, 0);
+  return [MAGIC, lengthField, json, ...contents.databases.map((database) => database.image)];
 }
 
 /** Throws Error on anything that is not a snapshot: a corrupt snapshot is a bug, not a user error. */
@@ -68,8 +68,8 @@ export function decodeSnapshot(snapshot: Uint8Array): SnapshotContents {
   if (buffer.length < MAGIC.length + 4 || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new Error('snapshot: missing DDBSNAP1 header');
   }
-  const jsonLength = buffer.readUInt32LE(MAGIC.length);
-  let offset = MAGIC.length + 4 + jsonLength;
+  const metadata_bytes = buffer.readUInt32LE(MAGIC.length);
+  let offset = MAGIC.length + 4 + metadata_bytes;
   if (offset > buffer.length) throw new Error('snapshot: metadata runs past the end');
   const metadata = parseMetadata(buffer.subarray(MAGIC.length + 4, offset).toString('utf8'));
   const databases = metadata.databases.map((database) => {

@@ -1,18 +1,21 @@
-/** POST /init_database: create a database (master only) and make it the default. */
+/** POST /init_database: create a database (master only, write-route.ts) and make it the default. */
 import type { IRouter } from 'express';
 import type { DatabaseService } from './service';
 import { initDatabaseSchema, type InitDatabaseBody } from './schemas';
-import { validateBody } from './validate';
-import { reply } from './reply';
+import { writeRoute } from './write-route';
 
 interface InitDatabaseResult { db_name: string; created: boolean }
 
 export function databaseRoutes(router: IRouter, service: DatabaseService): void {
-  router.post('/init_database', validateBody(initDatabaseSchema), async (_request, response) => {
-    const body = response.locals.body as InitDatabaseBody;
+  writeRoute<InitDatabaseBody, InitDatabaseResult>(router, service, {
+    path: '/init_database',
+    body_schema: initDatabaseSchema,
+    // It never read its query string (the database is the body's db_name), so it refuses none.
+    query_schema: null,
+    privileged: true,
+    status: (result) => (result.created ? 201 : 200),
     // user, password and host come from seed 003's MySQL-shaped clients; ddb has
     // no per-database credentials, so they are accepted and not stored.
-    const result = (await service.writeAsMaster({ type: 'init_database', db_name: body.db_name })) as InitDatabaseResult;
-    reply(response, result.created ? 201 : 200, result);
+    command: (body) => ({ type: 'init_database', db_name: body.db_name }),
   });
 }

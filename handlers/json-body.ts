@@ -1,5 +1,5 @@
 /**
- * jsonBody(limit): reads every request body as JSON, whatever its Content-Type,
+ * jsonBody(body_limit_bytes): reads every request body as JSON, whatever its Content-Type,
  * so `curl -d '{...}'` works without a header. It replaces express.json():
  * body-parser's content-type negotiation, charset tables and stream plumbing
  * cost ~7 % of a busy master's CPU for bodies that are always small UTF-8 JSON.
@@ -26,8 +26,8 @@ const INFLATERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDe
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
 
-function tooLarge(limit: number): DdbError {
-  return new DdbError('PAYLOAD_TOO_LARGE', `request body is larger than the limit of ${limit} bytes`);
+function tooLarge(body_limit_bytes: number): DdbError {
+  return new DdbError('PAYLOAD_TOO_LARGE', `request body is larger than the limit of ${body_limit_bytes} bytes`);
 }
 
 function invalid(message: string): DdbError {
@@ -67,22 +67,22 @@ function hasBody(request: IncomingMessage): boolean {
   return declared !== undefined && declared !== '0';
 }
 
-async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
-  if (Number(request.headers['content-length']) > limit) throw tooLarge(limit);
+async function readJson(request: IncomingMessage, body_limit_bytes: number): Promise<unknown> {
+  if (Number(request.headers['content-length']) > body_limit_bytes) throw tooLarge(body_limit_bytes);
   checkCharset(request);
-  const text = await readText(decodedStream(request), limit).catch((error: Error) => {
-    throw error instanceof TooLarge ? tooLarge(limit) : invalid(`could not read the request body: ${error.message}`);
+  const text = await readText(decodedStream(request), body_limit_bytes).catch((error: Error) => {
+    throw error instanceof TooLarge ? tooLarge(body_limit_bytes) : invalid(`could not read the request body: ${error.message}`);
   });
   return text.length === 0 ? undefined : parse(text);
 }
 
-export function jsonBody(limit: number) {
+export function jsonBody(body_limit_bytes: number) {
   return (request: Request, response: Response, next: NextFunction): void => {
     if (!hasBody(request)) {
       next();
       return;
     }
-    readJson(request, limit).then(
+    readJson(request, body_limit_bytes).then(
       (body) => {
         request.body = body;
         next();

@@ -16,9 +16,9 @@ export function requestLog(logger: Logger) {
       next();
       return;
     }
-    const started = process.hrtime.bigint();
+    const started_ns = process.hrtime.bigint();
     response.on('finish', () => {
-      const elapsed_ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const elapsed_ms = Number(process.hrtime.bigint() - started_ns) / 1e6;
       logger.log(level, `${request.method} ${request.path} ${response.statusCode} ${elapsed_ms.toFixed(1)}ms`, {
         method: request.method,
         path: request.path,

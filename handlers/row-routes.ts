@@ -1,7 +1,8 @@
 /**
  * Row endpoints. Writes (/insert, /update, /delete_record) are accepted by any
- * node and committed through the master; reads (/select, /search) are served
- * from this node's applied state, or after a read barrier for `strong`.
+ * node and committed through the master (write-route.ts); reads (/select,
+ * /search) are served from this node's applied state, or after a read barrier
+ * for `strong`.
  */
 import type { IRouter } from 'express';
 import type { DatabaseService } from './service';
@@ -19,48 +20,54 @@ import {
   type SearchQuery,
   type SelectQuery,
   type UpdateBody,
-  type WriteQuery,
 } from './schemas';
-import { validateBody, validateQuery } from './validate';
+import { validateQuery } from './validate';
+import { writeRoute } from './write-route';
 import { reply } from './reply';
 
 export function rowRoutes(router: IRouter, service: DatabaseService): void {
-  const checkWriteQuery = validateQuery(writeQuerySchema);
-  const databaseOf = (body: { db_name?: string }, query: unknown) => chosenDatabase(body.db_name, query as WriteQuery);
-
-  router.post('/insert', checkWriteQuery, validateBody(insertSchema), async (_request, response) => {
-    const body = response.locals.body as InsertBody;
-    const result = await service.write({
+  writeRoute<InsertBody>(router, service, {
+    path: '/insert',
+    body_schema: insertSchema,
+    query_schema: writeQuerySchema,
+    privileged: false,
+    status: 201,
+    command: (body, query) => ({
       type: 'insert',
-      db_name: databaseOf(body, response.locals.query),
+      db_name: chosenDatabase(body.db_name, query),
       table_name: body.table_name,
       row_id: rowIdText(body.row_id),
       data: body.data,
-    });
-    reply(response, 201, result);
+    }),
   });
 
-  router.post('/update', checkWriteQuery, validateBody(updateSchema), async (_request, response) => {
-    const body = response.locals.body as UpdateBody;
-    const result = await service.write({
+  writeRoute<UpdateBody>(router, service, {
+    path: '/update',
+    body_schema: updateSchema,
+    query_schema: writeQuerySchema,
+    privileged: false,
+    status: 200,
+    command: (body, query) => ({
       type: 'update',
-      db_name: databaseOf(body, response.locals.query),
+      db_name: chosenDatabase(body.db_name, query),
       table_name: body.table_name,
       row_id: rowIdText(body.row_id),
       new_data: body.new_data,
-    });
-    reply(response, 200, result);
+    }),
   });
 
-  router.post('/delete_record', checkWriteQuery, validateBody(deleteRecordSchema), async (_request, response) => {
-    const body = response.locals.body as DeleteRecordBody;
-    const result = await service.write({
+  writeRoute<DeleteRecordBody>(router, service, {
+    path: '/delete_record',
+    body_schema: deleteRecordSchema,
+    query_schema: writeQuerySchema,
+    privileged: false,
+    status: 200,
+    command: (body, query) => ({
       type: 'delete_row',
-      db_name: databaseOf(body, response.locals.query),
+      db_name: chosenDatabase(body.db_name, query),
       table_name: body.table_name,
       row_id: rowIdText(body.row_id),
-    });
-    reply(response, 200, result);
+    }),
   });
 
   router.get('/select', validateQuery(selectQuerySchema), async (_request, response) => {

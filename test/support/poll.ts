@@ -3,7 +3,7 @@ export async function pollUntil<T>(
   check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
   options: { timeout_ms: number; interval_ms?: number; what: string },
 ): Promise<T> {
-  const deadline = Date.now() + options.timeout_ms;
+  const deadline_ms = Date.now() + options.timeout_ms;
   let lastError: unknown = null;
   for (;;) {
     try {
@@ -12,7 +12,7 @@ export async function pollUntil<T>(
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) {
+    if (Date.now() > deadline_ms) {
       const why = lastError === null ? '' : ` (last error: ${(lastError as Error).message})`;
       throw new Error(`timed out after ${options.timeout_ms} ms waiting for ${options.what}${why}`);
     }

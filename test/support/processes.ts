@@ -41,3 +41,23 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Living processes that have `argument` among their command-line arguments.
+ * A test's own temporary config path names the nodes it caused even after
+ * their parent has gone, when they are no longer anyone's descendants.
+ */
+export function processesWithArgument(argument: string): number[] {
+  const found: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv.includes(argument) && isRunning(Number(name))) found.push(Number(name));
+  }
+  return found;
+}

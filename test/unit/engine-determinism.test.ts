@@ -2,6 +2,13 @@
  * The core requirement: the same commands with the same contexts give
  * byte-identical databases on any machine at any wall-clock time; a failed
  * command or script leaves no trace; a snapshot restores exactly.
+ *
+ * Time is injected, never waited for. The engine reads two clocks outside
+ * apply: JavaScript's (Date.now, for CURRENT_*), which jest's fake timers set
+ * here, and SQLite's own (the date functions' 'now'), which no test can set.
+ * So the replay runs under another fake JavaScript time, and "the values come
+ * from the context" pins every time-derived value of COMMANDS to the context's
+ * 2025-05-18: a value taken from either real clock would be another date.
  */
 import type { ApplyContext, ApplyResult, Command } from '../../database/commands';
 import { Engine } from '../../database/engine';
@@ -56,14 +63,6 @@ function images(engine: Engine): Map<string, Buffer> {
   return new Map(engine.listDatabases().map((name) => [name, Buffer.from(engine.serializeDatabase(name))]));
 }
 
-async function waitUntil(condition: () => boolean, deadline_ms: number): Promise<void> {
-  const deadline = Date.now() + deadline_ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('waitUntil: deadline passed');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 function expectSameImages(a: Engine, b: Engine): void {
   expectImages(b, images(a));
 }
@@ -81,21 +80,25 @@ function expectImages(engine: Engine, left: Map<string, Buffer>): void {
   }
 }
 
+/** Wall-clock times for the two replays: another year than the context's, and apart by a day, an hour and 1.5 s. */
+const FIRST_WALL_CLOCK_MS = Date.UTC(2031, 0, 2, 3, 4, 5, 6);
+const SECOND_WALL_CLOCK_MS = FIRST_WALL_CLOCK_MS + 25 * 3_600_000 + 1_500;
+
 describe('determinism', () => {
   const previousTimeZone = process.env.TZ;
   afterEach(() => {
+    jest.useRealTimers();
     process.env.TZ = previousTimeZone;
   });
 
-  test('the same commands give identical bytes later, in another time zone', async () => {
+  test('the same commands give identical bytes at another wall-clock time, in another time zone', () => {
+    jest.useFakeTimers({ now: FIRST_WALL_CLOCK_MS });
     process.env.TZ = 'UTC';
     const first = new Engine();
     const firstResults = applyAll(first, COMMANDS);
     expect(firstResults.filter((result) => !result.ok)).toEqual([]);
 
-    // The wall clock moves past the next second (and SQLite's 'now' with it) before the replay.
-    const started_ms = Date.now();
-    await waitUntil(() => Date.now() >= started_ms + 1_100, 5_000);
+    jest.setSystemTime(SECOND_WALL_CLOCK_MS);
     process.env.TZ = 'Asia/Tokyo';
     const second = new Engine();
     const secondResults = applyAll(second, COMMANDS);
@@ -123,6 +126,8 @@ describe('determinism', () => {
       '2025-05-18 12:34:59', // localtime is UTC inside apply
       '+0025-04-17 12:34:59.789',
     ]);
+    // The trigger's datetime('now') runs inside the insert of 'a', the seventh command.
+    expect(engine.getRow('main', 'students', 'a')?.seen).toMatch(/^2025-05-18 12:35:02-?[0-9]+$/);
     engine.close();
   });
 
