@@ -20,7 +20,7 @@ async function throughput(): Promise<void> {
   const cluster = await TestCluster.create({ size: 3, heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300 });
   const ceiling = await startBareExpress();
   try {
-    cluster.startAll();
+    await cluster.startAll();
     const master = await cluster.waitForMaster();
     const url = cluster.url(master);
     const slave = cluster.url(master === 1 ? 2 : 1);
@@ -49,7 +49,7 @@ async function throughput(): Promise<void> {
 async function failoverTrial(timings: { heartbeat_ms: number; failover_timeout_ms: number; election_stagger_ms: number }): Promise<number> {
   const cluster = await TestCluster.create({ size: 3, ...timings });
   try {
-    cluster.startAll();
+    await cluster.startAll();
     const master = await cluster.waitForMaster();
     await cluster.client.post(`${cluster.url(master)}/create_table`, { table_name: 't', columns: ['v'] });
     const survivor = cluster.ids().find((id) => id !== master) as number;
@@ -99,7 +99,7 @@ async function memory(): Promise<void> {
   const TIME_LIMIT_S = 40 * 60;
   const cluster = await TestCluster.create({ size: 3, heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300 });
   try {
-    cluster.startAll();
+    await cluster.startAll();
     const master = await cluster.waitForMaster();
     const url = cluster.url(master);
     await cluster.client.post(`${url}/create_table`, { table_name: 'm', columns: ['v'] });

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const cluster = await TestCluster.create({ size: 1 });
   const ceiling = await startBareExpress();
   try {
-    cluster.startAll();
+    await cluster.startAll();
     await cluster.waitForMaster();
     const url = cluster.url(1);
     await cluster.client.post(`${url}/create_table`, { table_name: 'bench', columns: ['name', 'score'] });

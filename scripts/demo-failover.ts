@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const cluster = await TestCluster.create({ size: 3, heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300 });
   try {
     say(`starting 3 nodes: ${[...cluster.urls.values()].join(', ')} (data in ${cluster.dir})`);
-    cluster.startAll();
+    await cluster.startAll();
     const master = await cluster.waitForMaster();
     say(`node ${master} is master`);
     await cluster.client.post(`${cluster.url(master)}/create_table`, { table_name: 'accounts', columns: ['owner', 'balance'] });

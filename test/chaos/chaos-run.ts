@@ -88,7 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // The schedule was planned for node ids 1..nodes, before the cluster existed.
     if (cluster.ids().join(',') !== schedule_node_ids(options.nodes).join(',')) throw new Error(`chaos: the cluster's node ids are ${cluster.ids().join(',')}`);
     firewall?.install();
-    cluster.startAll();
+    await cluster.startAll();
     const keys = Array.from({ length: options.keys }, (_unused, i) => `k${i}`);
     await setUp(cluster, keys);
     const history = new HistoryRecorder();

@@ -25,7 +25,7 @@ afterEach(async () => {
 
 it('keeps every node’s log under a few times log_entries_max while writes keep coming', async () => {
   cluster = await TestCluster.create({ size: 3, log_entries_max: LOG_ENTRIES_MAX });
-  cluster.startAll();
+  await cluster.startAll();
   const master = await cluster.waitForMaster();
   await cluster.client.post(`${cluster.url(master)}/create_table`, { table_name: 'items', columns: ['v'] });
 

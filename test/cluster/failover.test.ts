@@ -22,7 +22,7 @@ async function createTable(cluster: TestCluster, master: number): Promise<void> 
 
 it('3 nodes: SIGKILL the master under writes, a slave takes over, node 1 rejoins and catches up', async () => {
   cluster = await TestCluster.create({ size: 3 });
-  cluster.startAll();
+  await cluster.startAll();
   expect(await cluster.waitForMaster()).toBe(1);
   await createTable(cluster, 1);
 
@@ -55,7 +55,7 @@ it('3 nodes: SIGKILL the master under writes, a slave takes over, node 1 rejoins
 
 it('5 nodes: each fail-over promotes the lowest-id live slave', async () => {
   cluster = await TestCluster.create({ size: 5 });
-  cluster.startAll();
+  await cluster.startAll();
   expect(await cluster.waitForMaster()).toBe(1);
   await createTable(cluster, 1);
   const write = async (node: number, row_id: string) => {
@@ -83,7 +83,7 @@ it('5 nodes: each fail-over promotes the lowest-id live slave', async () => {
 
 it('a slave forwards writes, redirects privileged operations with 307, and serves strong reads', async () => {
   cluster = await TestCluster.create({ size: 3 });
-  cluster.startAll();
+  await cluster.startAll();
   expect(await cluster.waitForMaster()).toBe(1);
 
   const redirect = await cluster.client.post(`${cluster.url(2)}/create_table?db=main`, { table_name: 'items', columns: ['v'] });

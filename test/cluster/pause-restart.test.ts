@@ -20,7 +20,7 @@ async function insert(cluster: TestCluster, node: number, row_id: string, timeou
 
 it('a paused master is replaced and, resumed, steps down without acknowledging the write it was sent', async () => {
   cluster = await TestCluster.create({ size: 3 });
-  cluster.startAll();
+  await cluster.startAll();
   expect(await cluster.waitForMaster()).toBe(1);
   await cluster.client.post(`${cluster.url(1)}/create_table`, { table_name: 'items', columns: ['v'] });
   expect((await insert(cluster, 1, 'before')).status).toBe(201);
@@ -47,7 +47,7 @@ it('a paused master is replaced and, resumed, steps down without acknowledging t
 
 it('a full-cluster restart keeps every acknowledged write', async () => {
   cluster = await TestCluster.create({ size: 3 });
-  cluster.startAll();
+  await cluster.startAll();
   await cluster.waitForMaster();
   await cluster.client.post(`${cluster.url(1)}/create_table`, { table_name: 'items', columns: ['v'] });
   const acknowledged = new Set<string>();
@@ -57,7 +57,7 @@ it('a full-cluster restart keeps every acknowledged write', async () => {
   }
   expect(acknowledged.size).toBe(50);
   for (const id of cluster.ids()) await cluster.signal(id, 'SIGKILL');
-  cluster.startAll();
+  await cluster.startAll();
   await cluster.waitForMaster();
   await cluster.waitForConvergence(cluster.ids());
   for (const id of cluster.ids()) expect(missing(acknowledged, await rowIdsOn(cluster, id, 'items'))).toEqual([]);
@@ -65,7 +65,7 @@ it('a full-cluster restart keeps every acknowledged write', async () => {
 
 it('a slave far behind catches up from a snapshot', async () => {
   cluster = await TestCluster.create({ size: 3, log_entries_max: 50 });
-  cluster.startAll();
+  await cluster.startAll();
   expect(await cluster.waitForMaster()).toBe(1);
   await cluster.client.post(`${cluster.url(1)}/create_table`, { table_name: 'items', columns: ['v'] });
   const [, , before] = await cluster.waitForConvergence([1, 2, 3]);

@@ -121,8 +121,16 @@ export class TestCluster {
     });
   }
 
-  startAll(): void {
-    for (const id of this.ids()) this.start(id);
+  /**
+   * Starts every node in id order, each once the one before answers, so that
+   * start-up skew under a loaded machine cannot hand the first election to a
+   * later node (at a fresh start node 1 is meant to promote first).
+   */
+  async startAll(): Promise<void> {
+    for (const id of this.ids()) {
+      this.start(id);
+      await pollUntil(() => this.status(id), { timeout_ms: 15_000, interval_ms: 10, what: `node ${id} to answer` });
+    }
   }
 
   /** Sends a signal to the node's process by PID; SIGKILL also waits for it to be gone. */
