@@ -34,6 +34,7 @@ import type {
   Snapshot,
   VoteResponse,
 } from './messages';
+import { mix32 } from './mix32';
 import { committedIndex, majoritySize, voteOutcome } from './quorum';
 
 /** The node shell (src/node/) and the peer endpoints (src/http/peer-endpoints.ts) take the message types from here, with the replica. */
@@ -92,13 +93,6 @@ const OUTBOX_SLACK_PER_PEER_MESSAGES = 64;
 
 function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`replica: ${message}`);
-}
-
-/** A 32-bit integer mix (murmur3 finalizer): spreads back-offs without a random generator. */
-function mix32(value: number): number {
-  let mixed = Math.imul(value ^ (value >>> 16), 0x85ebca6b);
-  mixed = Math.imul(mixed ^ (mixed >>> 13), 0xc2b2ae35);
-  return (mixed ^ (mixed >>> 16)) >>> 0;
 }
 
 function assertConfig(config: ReplicaConfig): void {
