@@ -60,6 +60,7 @@ import {
   unsentAppendRoom,
 } from './progress-tracker';
 import { committedIndex, majoritySize, voteOutcome } from './quorum';
+import { ReadIndexRounds } from './read-index-rounds';
 
 /** The node shell (src/node/) and the peer endpoints (src/http/peer-endpoints.ts) take the message types from here, with the replica. */
 export type * from './messages';
@@ -75,12 +76,6 @@ export interface ReplicaConfig {
   inflight_appends_max: number;
   proposals_pending_max: number;
   read_requests_max: number;
-}
-
-interface PendingRead {
-  request_id: string;
-  index: number;
-  round: number;
 }
 
 interface RoleHandlers<T> {
@@ -182,8 +177,7 @@ export class Replica<T> {
   private votes = new Map<number, boolean>();
   /** Master only. */
   private progress = new Map<number, Progress<T>>();
-  private pending_reads: PendingRead[] = [];
-  private read_round = 0;
+  private readonly read_rounds = new ReadIndexRounds();
 
   constructor(config: ReplicaConfig, restored: DurableState<T>) {
     assertConfig(config);
@@ -240,14 +234,13 @@ export class Replica<T> {
   readIndex(request_id: string): ReadIndexRequestResult {
     // Until an entry of its own term commits, a new master does not know the latest commit index.
     if (this.role !== 'master' || this.log.term(this.log.commit_index) !== this.term) return { ok: false, reason: 'not_master' };
-    if (this.pending_reads.length + this.read_states.length >= this.config.read_requests_max) return { ok: false, reason: 'busy' };
+    if (this.read_rounds.pending_count + this.read_states.length >= this.config.read_requests_max) return { ok: false, reason: 'busy' };
     if (this.others.length === 0) {
       this.read_states.push({ request_id, index: this.log.commit_index });
       return { ok: true };
     }
     // Every message sent from now on carries this round; one still in the outbox may carry it too.
-    this.read_round += 1;
-    this.pending_reads.push({ request_id, index: this.log.commit_index, round: this.read_round });
+    this.read_rounds.open(request_id, this.log.commit_index);
     for (const progress of this.progress.values()) this.touch(progress);
     return { ok: true };
   }
@@ -393,7 +386,7 @@ export class Replica<T> {
     this.pre_candidate = false;
     this.master_id = null;
     this.progress.clear();
-    this.pending_reads = [];
+    this.read_rounds.clear();
     this.election_elapsed_ticks = 0;
     if (master_id !== null) this.acceptMaster(master_id);
     this.handlers = this.slaveHandlers();
@@ -457,7 +450,7 @@ export class Replica<T> {
     this.last_master_id = this.id;
     this.handlers = this.masterHandlers();
     this.heartbeat_elapsed_ticks = 0;
-    this.pending_reads = [];
+    this.read_rounds.clear();
     this.progress.clear();
     const next_index = this.log.lastIndex() + 1;
     for (const id of this.others) {
@@ -777,7 +770,7 @@ export class Replica<T> {
       term: this.term,
       snapshot,
       live_ids: this.liveIds(),
-      read_context: this.read_round,
+      read_context: this.read_rounds.round,
     };
     if (this.send(message)) becomeSnapshot(progress, snapshot.meta.last_index);
   }
@@ -791,7 +784,7 @@ export class Replica<T> {
    * which matches any log (committed prefixes are identical).
    */
   private touch(progress: Progress<T>): void {
-    if (refreshUnsentAppend(progress, { commit_index: this.log.commit_index, read_round: this.read_round })) return;
+    if (refreshUnsentAppend(progress, { commit_index: this.log.commit_index, read_round: this.read_rounds.round })) return;
     const prev_index = this.log.term(progress.match_index) === null ? 0 : progress.match_index;
     const message = this.appendMessage(progress, prev_index, []);
     if (this.send(message)) heartbeatSent(progress, message);
@@ -827,7 +820,7 @@ export class Replica<T> {
       entries,
       commit: this.log.commit_index,
       live_ids: this.liveIds(),
-      read_context: this.read_round,
+      read_context: this.read_rounds.round,
     };
   }
 
@@ -845,17 +838,9 @@ export class Replica<T> {
 
   /** Releases, in order, the reads whose round a majority (this master included) has answered. */
   private releaseReads(): void {
-    if (this.pending_reads.length === 0) return;
-    const answered = [this.read_round];
-    for (const progress of this.progress.values()) answered.push(progress.read_acknowledged);
-    const confirmed_round = committedIndex(answered);
-    let released = 0;
-    while (released < this.pending_reads.length && (this.pending_reads[released] as PendingRead).round <= confirmed_round) {
-      const read = this.pending_reads[released] as PendingRead;
-      this.read_states.push({ request_id: read.request_id, index: read.index });
-      released += 1;
-    }
-    this.pending_reads.splice(0, released);
+    const slave_rounds: number[] = [];
+    for (const progress of this.progress.values()) slave_rounds.push(progress.read_acknowledged);
+    for (const read_state of this.read_rounds.release(slave_rounds)) this.read_states.push(read_state);
   }
 
   // ---- plumbing --------------------------------------------------------------
