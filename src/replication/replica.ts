@@ -34,7 +34,33 @@ import type {
   Snapshot,
   VoteResponse,
 } from './messages';
+import { mix32 } from './mix32';
+import {
+  type Progress,
+  TICKS_AGO_MAX,
+  acknowledgeReadRound,
+  answerReceived,
+  answeredWithin,
+  appendRefused,
+  appendSent,
+  appendSucceeded,
+  appendsPaused,
+  becomeProbe,
+  becomeSnapshot,
+  heartbeatSent,
+  inflightFull,
+  joinUnsentAppend,
+  newProgress,
+  outboxTaken,
+  probeSent,
+  refreshUnsentAppend,
+  sentBeyondMatch,
+  snapshotLost,
+  tickProgress,
+  unsentAppendRoom,
+} from './progress-tracker';
 import { committedIndex, majoritySize, voteOutcome } from './quorum';
+import { ReadIndexRounds } from './read-index-rounds';
 
 /** The node shell (src/node/) and the peer endpoints (src/http/peer-endpoints.ts) take the message types from here, with the replica. */
 export type * from './messages';
@@ -52,53 +78,16 @@ export interface ReplicaConfig {
   read_requests_max: number;
 }
 
-type ProgressState = 'probe' | 'replicate' | 'snapshot';
-
-/** What the master knows about one slave (etcd's Progress). */
-interface Progress<T> {
-  id: number;
-  /** Highest index known to match the master's log (from this term's answers). */
-  match_index: number;
-  next_index: number;
-  /** probe: one append at a time to find where logs match; replicate: pipelined; snapshot: waiting for it to land. */
-  state: ProgressState;
-  probe_paused: boolean;
-  /** replicate: the last index of each unanswered append, oldest first; at most inflight_appends_max. */
-  inflight_last_indexes: number[];
-  snapshot_index: number;
-  snapshot_sent_ago_ticks: number;
-  answered_ago_ticks: number;
-  /** The highest read round this slave has answered in this term. */
-  read_acknowledged: number;
-  /** An append to this slave still in the outbox: later entries, commits and read rounds ride on it. */
-  unsent_append: AppendEntries<T> | null;
-}
-
-interface PendingRead {
-  request_id: string;
-  index: number;
-  round: number;
-}
-
 interface RoleHandlers<T> {
   step: (message: Message<T>) => void;
   tick: () => void;
 }
 
-/** Counters stop here, so a long-dead peer does not count towards infinity. */
-const TICKS_AGO_MAX = 1_000_000_000;
 /** Outbox room per node in the cluster beyond the append pipeline; a message past it is dropped (always safe). */
 const OUTBOX_SLACK_PER_PEER_MESSAGES = 64;
 
 function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`replica: ${message}`);
-}
-
-/** A 32-bit integer mix (murmur3 finalizer): spreads back-offs without a random generator. */
-function mix32(value: number): number {
-  let mixed = Math.imul(value ^ (value >>> 16), 0x85ebca6b);
-  mixed = Math.imul(mixed ^ (mixed >>> 13), 0xc2b2ae35);
-  return (mixed ^ (mixed >>> 16)) >>> 0;
 }
 
 function assertConfig(config: ReplicaConfig): void {
@@ -188,8 +177,7 @@ export class Replica<T> {
   private votes = new Map<number, boolean>();
   /** Master only. */
   private progress = new Map<number, Progress<T>>();
-  private pending_reads: PendingRead[] = [];
-  private read_round = 0;
+  private readonly read_rounds = new ReadIndexRounds();
 
   constructor(config: ReplicaConfig, restored: DurableState<T>) {
     assertConfig(config);
@@ -246,14 +234,13 @@ export class Replica<T> {
   readIndex(request_id: string): ReadIndexRequestResult {
     // Until an entry of its own term commits, a new master does not know the latest commit index.
     if (this.role !== 'master' || this.log.term(this.log.commit_index) !== this.term) return { ok: false, reason: 'not_master' };
-    if (this.pending_reads.length + this.read_states.length >= this.config.read_requests_max) return { ok: false, reason: 'busy' };
+    if (this.read_rounds.pending_count + this.read_states.length >= this.config.read_requests_max) return { ok: false, reason: 'busy' };
     if (this.others.length === 0) {
       this.read_states.push({ request_id, index: this.log.commit_index });
       return { ok: true };
     }
     // Every message sent from now on carries this round; one still in the outbox may carry it too.
-    this.read_round += 1;
-    this.pending_reads.push({ request_id, index: this.log.commit_index, round: this.read_round });
+    this.read_rounds.open(request_id, this.log.commit_index);
     for (const progress of this.progress.values()) this.touch(progress);
     return { ok: true };
   }
@@ -296,7 +283,7 @@ export class Replica<T> {
     this.received_snapshot = null;
     this.outbox = [];
     this.read_states = [];
-    for (const progress of this.progress.values()) progress.unsent_append = null;
+    for (const progress of this.progress.values()) outboxTaken(progress);
     this.ready_in_progress = true;
     return ready;
   }
@@ -334,7 +321,7 @@ export class Replica<T> {
   private peerStatus(id: number): PeerView {
     const progress = this.progress.get(id);
     if (progress !== undefined) {
-      const alive = progress.answered_ago_ticks < this.config.failover_timeout_ticks;
+      const alive = answeredWithin(progress, this.config.failover_timeout_ticks);
       return { id, match_index: progress.match_index, alive, last_contact_ticks_ago: progress.answered_ago_ticks };
     }
     if (id === this.master_id) {
@@ -399,7 +386,7 @@ export class Replica<T> {
     this.pre_candidate = false;
     this.master_id = null;
     this.progress.clear();
-    this.pending_reads = [];
+    this.read_rounds.clear();
     this.election_elapsed_ticks = 0;
     if (master_id !== null) this.acceptMaster(master_id);
     this.handlers = this.slaveHandlers();
@@ -463,24 +450,12 @@ export class Replica<T> {
     this.last_master_id = this.id;
     this.handlers = this.masterHandlers();
     this.heartbeat_elapsed_ticks = 0;
-    this.pending_reads = [];
+    this.read_rounds.clear();
     this.progress.clear();
     const next_index = this.log.lastIndex() + 1;
     for (const id of this.others) {
       const answered_ago_ticks = this.presumedLive(id) ? 0 : this.config.failover_timeout_ticks;
-      this.progress.set(id, {
-        id,
-        match_index: 0,
-        next_index,
-        state: 'probe',
-        probe_paused: false,
-        inflight_last_indexes: [],
-        snapshot_index: 0,
-        snapshot_sent_ago_ticks: 0,
-        answered_ago_ticks,
-        read_acknowledged: 0,
-        unsent_append: null,
-      });
+      this.progress.set(id, newProgress({ id, next_index, answered_ago_ticks, inflight_appends_max: this.config.inflight_appends_max }));
     }
     this.log.appendNew(this.term, null);
     for (const progress of this.progress.values()) this.sendAppends(progress);
@@ -683,10 +658,7 @@ export class Replica<T> {
 
   private tickMaster(): void {
     this.heartbeat_elapsed_ticks += 1;
-    for (const progress of this.progress.values()) {
-      progress.answered_ago_ticks = Math.min(progress.answered_ago_ticks + 1, TICKS_AGO_MAX);
-      progress.snapshot_sent_ago_ticks = Math.min(progress.snapshot_sent_ago_ticks + 1, TICKS_AGO_MAX);
-    }
+    for (const progress of this.progress.values()) tickProgress(progress);
     // Check-quorum: a master cut off from a majority stops serving writes and strong reads.
     const reachable_count = this.liveIds().length + 1;
     if (reachable_count < majoritySize(this.config.peers.length)) {
@@ -698,9 +670,7 @@ export class Replica<T> {
     this.heartbeat_elapsed_ticks = 0;
     for (const progress of this.progress.values()) {
       // A snapshot nobody answered within a timeout is taken as lost: probe again, which resends it.
-      if (progress.state === 'snapshot' && progress.snapshot_sent_ago_ticks >= this.config.failover_timeout_ticks) {
-        this.becomeProbe(progress, progress.match_index + 1);
-      }
+      if (snapshotLost(progress, this.config.failover_timeout_ticks)) becomeProbe(progress, progress.match_index + 1);
       this.heartbeat(progress);
     }
   }
@@ -725,75 +695,23 @@ export class Replica<T> {
   private liveIds(): number[] {
     const live: number[] = [];
     for (const progress of this.progress.values()) {
-      if (progress.answered_ago_ticks < this.config.failover_timeout_ticks) live.push(progress.id);
+      if (answeredWithin(progress, this.config.failover_timeout_ticks)) live.push(progress.id);
     }
     return live;
   }
 
   private handleAppendResponse(response: AppendResponse): void {
     const progress = this.progress.get(response.from) as Progress<T>;
-    progress.answered_ago_ticks = 0;
-    if (response.read_context > progress.read_acknowledged) {
-      progress.read_acknowledged = response.read_context;
-      this.releaseReads();
+    answerReceived(progress);
+    if (acknowledgeReadRound(progress, response.read_context)) this.releaseReads();
+    if (response.success) {
+      if (appendSucceeded(progress, response.index)) this.maybeCommit();
+    } else {
+      // Looked up even for a stale refusal, which ignores it: refusals are rare and the lookup is pure.
+      const conflict = this.log.findConflictByTerm(response.hint_index, response.hint_term);
+      appendRefused(progress, { refused_index: response.index, conflict_index: conflict.index });
     }
-    if (response.success) this.appendSucceeded(progress, response.index);
-    else this.appendRefused(progress, response);
     this.sendAppends(progress);
-  }
-
-  private appendSucceeded(progress: Progress<T>, index: number): void {
-    const advanced = index > progress.match_index;
-    if (advanced) progress.match_index = index;
-    progress.next_index = Math.max(progress.next_index, index + 1);
-    if (progress.state === 'probe') this.becomeReplicate(progress);
-    else if (progress.state === 'snapshot' && progress.match_index >= progress.snapshot_index) this.becomeReplicate(progress);
-    else if (progress.state === 'replicate') this.freeInflight(progress, index);
-    if (advanced) this.maybeCommit();
-  }
-
-  private appendRefused(progress: Progress<T>, response: AppendResponse): void {
-    if (progress.state === 'snapshot') return;
-    if (progress.state === 'replicate' && response.index <= progress.match_index) return; // stale
-    if (progress.state === 'probe' && response.index !== progress.next_index - 1) {
-      progress.probe_paused = false; // stale, but the slave is reachable: probe again
-      return;
-    }
-    const hint = this.log.findConflictByTerm(response.hint_index, response.hint_term);
-    const next_index = Math.max(progress.match_index + 1, Math.min(response.index, hint.index + 1));
-    this.becomeProbe(progress, next_index);
-  }
-
-  private becomeProbe(progress: Progress<T>, next_index: number): void {
-    progress.state = 'probe';
-    progress.probe_paused = false;
-    progress.next_index = next_index;
-    this.forgetInflight(progress);
-  }
-
-  private becomeReplicate(progress: Progress<T>): void {
-    progress.state = 'replicate';
-    progress.next_index = progress.match_index + 1;
-    this.forgetInflight(progress);
-  }
-
-  /** A change of state restarts the pipeline: what is in flight no longer counts, and nothing joins it. */
-  private forgetInflight(progress: Progress<T>): void {
-    progress.inflight_last_indexes = [];
-    progress.unsent_append = null;
-  }
-
-  private freeInflight(progress: Progress<T>, acknowledged_index: number): void {
-    const inflight = progress.inflight_last_indexes;
-    let freed = 0;
-    while (freed < inflight.length && (inflight[freed] as number) <= acknowledged_index) freed += 1;
-    inflight.splice(0, freed);
-    // An answer that freed nothing while the window is full (a heartbeat's): appends may have been
-    // lost, so let one more go; a lost one is then refused and the slave re-probed (etcd does the same).
-    if (freed === 0 && inflight.length >= this.config.inflight_appends_max) inflight.shift();
-    // Nothing left in flight yet the slave lacks entries we sent: they were lost. Send them again
-    // (with no later append to be refused, nothing else would notice).
-    if (inflight.length === 0 && progress.next_index > progress.match_index + 1) progress.next_index = progress.match_index + 1;
   }
 
   /** Sends this slave what it lacks, as far as its state and the pipeline allow. */
@@ -805,31 +723,27 @@ export class Replica<T> {
 
   /** Returns whether it sent entries in replicate state (so more may follow). */
   private sendAppend(progress: Progress<T>): boolean {
-    if (progress.state === 'snapshot') return false;
-    if (progress.state === 'probe' && progress.probe_paused) return false;
+    if (appendsPaused(progress)) return false;
     if (progress.next_index < this.log.firstIndex()) {
       // A snapshot can be large: send it only to a slave that answers (a dead one gets heartbeats only).
-      if (progress.answered_ago_ticks < this.config.failover_timeout_ticks) this.sendSnapshot(progress);
+      if (answeredWithin(progress, this.config.failover_timeout_ticks)) this.sendSnapshot(progress);
       return false;
     }
     if (progress.state === 'replicate') return this.sendReplicate(progress);
     const prev_index = progress.next_index - 1;
     const entries = this.log.slice(progress.next_index, this.config.entries_per_append_max);
-    if (this.send(this.appendMessage(progress, prev_index, entries))) progress.probe_paused = true;
+    if (this.send(this.appendMessage(progress, prev_index, entries))) probeSent(progress);
     return false;
   }
 
   private sendReplicate(progress: Progress<T>): boolean {
     if (progress.next_index > this.log.lastIndex()) return false;
     if (this.extendUnsentAppend(progress)) return true;
-    if (progress.inflight_last_indexes.length >= this.config.inflight_appends_max) return false;
+    if (inflightFull(progress)) return false;
     const entries = this.log.slice(progress.next_index, this.config.entries_per_append_max);
     const message = this.appendMessage(progress, progress.next_index - 1, entries);
     if (!this.send(message)) return false;
-    progress.unsent_append = message;
-    const last_index = progress.next_index + entries.length - 1;
-    progress.inflight_last_indexes.push(last_index);
-    progress.next_index = last_index + 1;
+    appendSent(progress, message);
     return true;
   }
 
@@ -838,20 +752,11 @@ export class Replica<T> {
    * waiting there for this slave, so a burst of proposals leaves as one batch.
    */
   private extendUnsentAppend(progress: Progress<T>): boolean {
-    const message = progress.unsent_append;
-    if (message === null || message.prev_index + message.entries.length !== progress.next_index - 1) return false;
-    const room = this.config.entries_per_append_max - message.entries.length;
-    const had_entries = message.entries.length > 0;
-    if (room <= 0 || (!had_entries && progress.inflight_last_indexes.length >= this.config.inflight_appends_max)) return false;
-    const more = this.log.slice(progress.next_index, room);
-    if (more.length === 0) return false;
-    for (const entry of more) message.entries.push(entry);
-    message.commit = this.log.commit_index;
-    const last_index = progress.next_index + more.length - 1;
-    const inflight = progress.inflight_last_indexes;
-    if (had_entries) inflight[inflight.length - 1] = last_index;
-    else inflight.push(last_index);
-    progress.next_index = last_index + 1;
+    const room = unsentAppendRoom(progress, this.config.entries_per_append_max);
+    if (room === 0) return false;
+    const entries = this.log.slice(progress.next_index, room);
+    if (entries.length === 0) return false;
+    joinUnsentAppend(progress, { entries, commit_index: this.log.commit_index });
     return true;
   }
 
@@ -865,13 +770,9 @@ export class Replica<T> {
       term: this.term,
       snapshot,
       live_ids: this.liveIds(),
-      read_context: this.read_round,
+      read_context: this.read_rounds.round,
     };
-    if (!this.send(message)) return;
-    progress.state = 'snapshot';
-    progress.snapshot_index = snapshot.meta.last_index;
-    progress.snapshot_sent_ago_ticks = 0;
-    this.forgetInflight(progress);
+    if (this.send(message)) becomeSnapshot(progress, snapshot.meta.last_index);
   }
 
   /**
@@ -883,15 +784,10 @@ export class Replica<T> {
    * which matches any log (committed prefixes are identical).
    */
   private touch(progress: Progress<T>): void {
-    const unsent = progress.unsent_append;
-    if (unsent !== null) {
-      unsent.commit = this.log.commit_index;
-      unsent.read_context = this.read_round;
-      return;
-    }
+    if (refreshUnsentAppend(progress, { commit_index: this.log.commit_index, read_round: this.read_rounds.round })) return;
     const prev_index = this.log.term(progress.match_index) === null ? 0 : progress.match_index;
     const message = this.appendMessage(progress, prev_index, []);
-    if (this.send(message)) progress.unsent_append = message;
+    if (this.send(message)) heartbeatSent(progress, message);
   }
 
   /**
@@ -903,13 +799,12 @@ export class Replica<T> {
    */
   private heartbeat(progress: Progress<T>): void {
     const last_sent_index = progress.next_index - 1;
-    const in_flight = progress.state === 'replicate' && last_sent_index > progress.match_index;
-    if (!in_flight || progress.unsent_append !== null || this.log.term(last_sent_index) === null) {
+    if (!sentBeyondMatch(progress) || progress.unsent_append !== null || this.log.term(last_sent_index) === null) {
       this.touch(progress);
       return;
     }
     const message = this.appendMessage(progress, last_sent_index, []);
-    if (this.send(message)) progress.unsent_append = message;
+    if (this.send(message)) heartbeatSent(progress, message);
   }
 
   private appendMessage(progress: Progress<T>, prev_index: number, entries: Entry<T>[]): AppendEntries<T> {
@@ -925,7 +820,7 @@ export class Replica<T> {
       entries,
       commit: this.log.commit_index,
       live_ids: this.liveIds(),
-      read_context: this.read_round,
+      read_context: this.read_rounds.round,
     };
   }
 
@@ -943,17 +838,9 @@ export class Replica<T> {
 
   /** Releases, in order, the reads whose round a majority (this master included) has answered. */
   private releaseReads(): void {
-    if (this.pending_reads.length === 0) return;
-    const answered = [this.read_round];
-    for (const progress of this.progress.values()) answered.push(progress.read_acknowledged);
-    const confirmed_round = committedIndex(answered);
-    let released = 0;
-    while (released < this.pending_reads.length && (this.pending_reads[released] as PendingRead).round <= confirmed_round) {
-      const read = this.pending_reads[released] as PendingRead;
-      this.read_states.push({ request_id: read.request_id, index: read.index });
-      released += 1;
-    }
-    this.pending_reads.splice(0, released);
+    const slave_rounds: number[] = [];
+    for (const progress of this.progress.values()) slave_rounds.push(progress.read_acknowledged);
+    for (const read_state of this.read_rounds.release(slave_rounds)) this.read_states.push(read_state);
   }
 
   // ---- plumbing --------------------------------------------------------------

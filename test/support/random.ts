@@ -6,6 +6,8 @@
  * injected instead of calling Math.random().
  */
 
+import { mix32 } from '../../src/replication/mix32';
+
 const UINT32_RANGE = 0x1_0000_0000;
 // Bound once: inside a vm context (jest) every `Math.` lookup goes through the sandbox's global object,
 // which made the simulator four times slower.
@@ -13,13 +15,10 @@ const imul = Math.imul;
 const floor = Math.floor;
 const isInteger = Number.isInteger;
 
-/** splitmix32: spreads a 32-bit seed into well-mixed state words. */
+/** splitmix32: spreads a 32-bit seed into well-mixed state words (a golden-ratio step, then the shared mixer). */
 function splitmix32(state: { value: number }): number {
   state.value = (state.value + 0x9e3779b9) | 0;
-  let mixed = state.value;
-  mixed = imul(mixed ^ (mixed >>> 16), 0x85ebca6b);
-  mixed = imul(mixed ^ (mixed >>> 13), 0xc2b2ae35);
-  return (mixed ^ (mixed >>> 16)) >>> 0;
+  return mix32(state.value);
 }
 
 function rotateLeft(value: number, shift: number): number {

@@ -587,7 +587,7 @@ describe('the ready loop', () => {
 });
 
 describe('purity', () => {
-  test.each(['replica.ts', 'log.ts', 'quorum.ts', 'messages.ts', 'sync-policy.ts'])('%s does no I/O and reads no clock', (file) => {
+  test.each(['replica.ts', 'log.ts', 'quorum.ts', 'messages.ts', 'sync-policy.ts', 'mix32.ts', 'progress-tracker.ts', 'read-index-rounds.ts'])('%s does no I/O and reads no clock', (file) => {
     const text = readFileSync(join(__dirname, '../../src/replication', file), 'utf8');
     const source = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, ''); // code only, not comments
     expect(source).not.toMatch(/from ['"](node:)?(fs|http|https|net|timers|child_process|express|axios)['"]/);
