@@ -46,7 +46,17 @@ export interface Progress<T> {
   read_acknowledged: number;
   /** An append to this slave still in the outbox: later entries, commits and read rounds ride on it. */
   unsent_append: AppendEntries<T> | null;
+  /** Refusals of entries the slave had acknowledged, since its last success (see appendRefused). */
+  refusals_below_match: number;
 }
+
+/**
+ * A slave that refuses entries it acknowledged this often in a row, without
+ * a success between, has lost its log (a lost disk, a restart with
+ * `--in-memory`). Once could be a refusal delayed past the success that
+ * followed it.
+ */
+export const LOST_LOG_REFUSALS = 2;
 
 function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`progress: ${message}`);
@@ -72,6 +82,7 @@ export function newProgress<T>(input: {
     answered_ago_ticks: input.answered_ago_ticks,
     read_acknowledged: 0,
     unsent_append: null,
+    refusals_below_match: 0,
   };
 }
 
@@ -137,6 +148,7 @@ export function forgetInflight<T>(progress: Progress<T>): void {
  * the match index advanced (then the commit index may too).
  */
 export function appendSucceeded<T>(progress: Progress<T>, acknowledged_index: number): boolean {
+  progress.refusals_below_match = 0;
   const advanced = acknowledged_index > progress.match_index;
   if (advanced) progress.match_index = acknowledged_index;
   progress.next_index = max(progress.next_index, acknowledged_index + 1);
@@ -154,12 +166,30 @@ export function appendSucceeded<T>(progress: Progress<T>, acknowledged_index: nu
 export function appendRefused<T>(progress: Progress<T>, refusal: { refused_index: number; conflict_index: number }): void {
   const { refused_index, conflict_index } = refusal;
   if (progress.state === 'snapshot') return;
+  if (refused_index <= progress.match_index && conflict_index < progress.match_index && lostItsLog(progress, refused_index)) {
+    // Nothing is known to match any more: probe from where the slave's log may still agree (a snapshot if compacted).
+    progress.match_index = 0;
+    progress.refusals_below_match = 0;
+    becomeProbe(progress, max(1, min(refused_index, conflict_index + 1)));
+    return;
+  }
   if (progress.state === 'replicate' && refused_index <= progress.match_index) return; // stale
   if (progress.state === 'probe' && refused_index !== progress.next_index - 1) {
     progress.probe_paused = false; // stale, but the slave is reachable: probe again
     return;
   }
   becomeProbe(progress, max(progress.match_index + 1, min(refused_index, conflict_index + 1)));
+}
+
+/**
+ * The slave refused an entry it had acknowledged. That is a refusal delayed
+ * past the success that followed it, or a slave that lost its log: the
+ * answer to the current probe says so at once, a repeat does too.
+ */
+function lostItsLog<T>(progress: Progress<T>, refused_index: number): boolean {
+  progress.refusals_below_match += 1;
+  const answers_current_probe = progress.state === 'probe' && refused_index === progress.next_index - 1;
+  return answers_current_probe || progress.refusals_below_match >= LOST_LOG_REFUSALS;
 }
 
 /** An answer acknowledged the log up to `acknowledged_index`: the appends it covers leave the window. */

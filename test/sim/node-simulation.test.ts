@@ -9,7 +9,7 @@
  */
 import { ForwardQueue } from '../../src/node/forward-queue';
 import { ReadPath } from '../../src/node/read-path';
-import { runNodeFaultScenario, type NodeRunSummary } from './node/node-scenarios';
+import { runDiskLossScenario, runNodeFaultScenario, type NodeRunSummary } from './node/node-scenarios';
 
 const DEFAULT_SEEDS = 300;
 const TEST_TIMEOUT_MS = 300_000;
@@ -106,3 +106,11 @@ describe('the node-level simulator can fail', () => {
     }
   }, TEST_TIMEOUT_MS);
 });
+
+test('a slave that lost its disk catches up and holds every acknowledged write', async () => {
+  const caught_up: number[] = [];
+  for (const seed of seeds(500_001).slice(0, Math.max(1, Math.floor(seed_count / 3)))) caught_up.push((await runDiskLossScenario(seed)).caught_up_ms);
+  caught_up.sort((left, right) => left - right);
+  console.log(`disk loss: ${caught_up.length} seeds; caught up within p50 ${caught_up[Math.floor(caught_up.length / 2)]} ms, max ${caught_up[caught_up.length - 1]} ms of simulated time after the writes stopped`);
+  expect(caught_up.length).toBeGreaterThan(0);
+}, TEST_TIMEOUT_MS);

@@ -66,6 +66,7 @@ describe('newProgress', () => {
       answered_ago_ticks: 10,
       read_acknowledged: 0,
       unsent_append: null,
+      refusals_below_match: 0,
     });
   });
 });
@@ -245,10 +246,31 @@ describe('appendRefused', () => {
       after: { probe_paused: false },
     },
     {
-      name: 'replicate: a stale refusal at or below the match index is ignored',
+      name: 'replicate: a stale refusal at or below the match index is ignored (and counted)',
       before: { state: 'replicate', match_index: 8, next_index: 12, inflight_last_indexes: [10, 11] },
       refused_index: 8,
       conflict_index: 3,
+      after: { refusals_below_match: 1 },
+    },
+    {
+      name: 'replicate: a second refusal of acknowledged entries since the last success: the slave lost its log, probe from its hint',
+      before: { state: 'replicate', match_index: 8, next_index: 12, inflight_last_indexes: [10, 11], refusals_below_match: 1 },
+      refused_index: 8,
+      conflict_index: 0,
+      after: { state: 'probe', match_index: 0, next_index: 1, inflight_last_indexes: [], refusals_below_match: 0 },
+    },
+    {
+      name: 'probe: the current probe refused at the match index: the slave lost its log at once',
+      before: { state: 'probe', match_index: 8, next_index: 9, probe_paused: true },
+      refused_index: 8,
+      conflict_index: 2,
+      after: { state: 'probe', match_index: 0, next_index: 3, probe_paused: false, refusals_below_match: 0 },
+    },
+    {
+      name: 'replicate: a refusal at the match index whose hint still reaches it is no sign of loss',
+      before: { state: 'replicate', match_index: 8, next_index: 12, inflight_last_indexes: [10, 11], refusals_below_match: 1 },
+      refused_index: 8,
+      conflict_index: 8,
       after: {},
     },
     {

@@ -297,3 +297,43 @@ function withReplay(error: unknown, seed: number, cluster: NodeSimCluster): Erro
   wrapped.name = original.name;
   return wrapped;
 }
+
+export interface DiskLossSummary {
+  node_count: number;
+  lost: number;
+  caught_up_ms: number;
+}
+
+/**
+ * A slave loses its disk (restarted with `--in-memory`, or its data directory
+ * deleted) while the rest of the cluster is healthy and takes writes: it must
+ * catch up from the master, by log or by snapshot, and hold every
+ * acknowledged write. Only one node loses its disk, and no other fault
+ * strikes: a majority of lost disks can lose acknowledged writes, which is
+ * what `--in-memory` means.
+ */
+export async function runDiskLossScenario(seed: number): Promise<DiskLossSummary> {
+  const random = new Random(seed);
+  const { cluster, timings } = clusterOf(random);
+  try {
+    const bound_ms = 40 * timings.failover_timeout_ms;
+    await createTable(cluster, bound_ms);
+    const workload: Workload = { acknowledged: new Set(), strong_reads: 0, forwarded_ok: 0 };
+    const until_ms = cluster.now_ms() + random.integer(40, 120) * timings.heartbeat_ms;
+    const clients = Array.from({ length: random.integer(1, 4) }, (_unused, index) => runClient(cluster, random.fork(), `c${index}`, until_ms, workload));
+    const work = Promise.all(clients);
+    await cluster.run(random.integer(0, until_ms - cluster.now_ms()));
+    const master = cluster.agreedMaster();
+    const slaves = cluster.ids.filter((id) => id !== master?.id);
+    const lost = slaves.length === 0 ? null : random.pick(slaves);
+    if (lost !== null) cluster.wipeAndRestart(lost);
+    await runWhile(cluster, work, until_ms - cluster.now_ms() + 4 * timings.write_timeout_ms + bound_ms, 'the clients');
+    const lost_at_ms = cluster.now_ms();
+    await awaitStableMaster(cluster, timings, bound_ms);
+    await awaitApplied(cluster, bound_ms);
+    checkConverged(cluster, workload);
+    return { node_count: cluster.members.length, lost: lost ?? 0, caught_up_ms: cluster.now_ms() - lost_at_ms };
+  } catch (error) {
+    throw withReplay(error, seed, cluster);
+  }
+}
