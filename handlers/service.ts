@@ -9,6 +9,17 @@ import type { Readiness } from '../src/node/readiness';
 
 export type Consistency = 'local' | 'strong';
 
+/**
+ * Who asks: the user a request authenticated as, or null where the API is
+ * open (no users file). A slave forwards it with the write, and the master
+ * checks that user's rights again before proposing.
+ */
+export interface Caller {
+  user: string | null;
+}
+
+export const ANONYMOUS: Caller = { user: null };
+
 export interface MemberStatus {
   id: number;
   url: string;
@@ -43,9 +54,9 @@ export interface DatabaseService {
    * the engine's result once applied. Rejects with DdbError: the engine's own
    * error, or NO_MASTER when it could not be committed in time.
    */
-  write(command: Command): Promise<unknown>;
+  write(command: Command, caller?: Caller): Promise<unknown>;
   /** A privileged write: only the master runs it; elsewhere rejects with NOT_MASTER. */
-  writeAsMaster(command: Command): Promise<unknown>;
+  writeAsMaster(command: Command, caller?: Caller): Promise<unknown>;
   /** Resolves once a read at this consistency may be served from the local engine. */
   readBarrier(consistency: Consistency): Promise<void>;
   status(): NodeStatus;

@@ -4,17 +4,16 @@
  * time goes"). Not part of the public API.
  *
  *   POST /internal/raft        {messages}  → {messages}: this node's answers to the sender
- *   POST /internal/propose     {commands}  → {results: [{ok, value} | {ok: false, error}]}, in order
+ *   POST /internal/propose     {writes: [{command, user}]} → {results: [{ok, value} | {ok: false, error}]}, in order
  *   POST /internal/read_index  {}          → {ok, index} | {ok: false, error}
  */
 import type http from 'node:http';
-import type { Command } from '../../database/commands';
 import { DdbError } from '../../utils/errors';
 import type { Logger } from '../../utils/logger';
 import { TooLarge, readText } from '../../utils/read-text';
 import type { ProcessNode } from '../node/create-node';
 import { failureOf } from '../node/peer-answers';
-import type { NodeMessage } from '../node/peer-transport';
+import type { ForwardedWrite, NodeMessage } from '../node/peer-transport';
 import { decodeWire, encodeMessages, encodeWire } from '../replication/wire';
 
 /** Snapshots travel here too, so the limit is generous; anything larger is refused. */
@@ -57,13 +56,13 @@ export function internalHandler(process_node: ProcessNode, logger: Logger) {
   return async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     try {
       if (request.method !== 'POST') return answer(response, 405, failureOf(new DdbError('INVALID_REQUEST', 'POST only'), logger));
-      const body = decodeWire<{ messages?: NodeMessage[]; commands?: unknown }>(await readBody(request));
+      const body = decodeWire<{ messages?: NodeMessage[]; writes?: unknown }>(await readBody(request));
       switch (request.url) {
         case '/internal/raft':
           return answerText(response, 200, encodeMessages(await receiveAndReply(process_node, body.messages ?? [])));
         case '/internal/propose':
-          if (!Array.isArray(body.commands)) throw new Error('commands must be an array');
-          return answer(response, 200, { results: await node.proposeForwarded(body.commands as Command[]) });
+          if (!Array.isArray(body.writes)) throw new Error('writes must be an array');
+          return answer(response, 200, { results: await node.proposeForwarded(body.writes as ForwardedWrite[]) });
         case '/internal/read_index':
           return answer(response, 200, await node.answerReadIndex());
         default:

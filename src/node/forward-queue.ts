@@ -14,18 +14,17 @@
  * request (refused, reset, timed out) fails every write in it, with the error
  * that says whether it reached the master (see DdbNode.forwardWrite).
  */
-import type { Command } from '../../database/commands';
 import type { Clock } from './clock';
-import type { ForwardAnswer } from './peer-transport';
+import type { ForwardAnswer, ForwardedWrite } from './peer-transport';
 
 export const FORWARD_BATCHES_IN_FLIGHT_MAX = 4;
 export const FORWARD_BATCH_WRITES_MAX = 256;
 
 /** Sends one batch to the master `master_id`; resolves with one result per command, in order. */
-export type SendBatch = (master_id: number, commands: Command[], timeout_ms: number) => Promise<ForwardAnswer[]>;
+export type SendBatch = (master_id: number, writes: ForwardedWrite[], timeout_ms: number) => Promise<ForwardAnswer[]>;
 
 interface Pending {
-  command: Command;
+  write: ForwardedWrite;
   deadline_ms: number;
   resolve: (result: ForwardAnswer) => void;
   reject: (error: unknown) => void;
@@ -46,9 +45,9 @@ export class ForwardQueue {
   ) {}
 
   /** Forwards `command` to the master `master_id`; rejects with the request's error if the batch failed. */
-  forward(master_id: number, command: Command, deadline_ms: number): Promise<ForwardAnswer> {
+  forward(master_id: number, write: ForwardedWrite, deadline_ms: number): Promise<ForwardAnswer> {
     const master = this.master(master_id);
-    const forwarded = new Promise<ForwardAnswer>((resolve, reject) => master.queued.push({ command, deadline_ms, resolve, reject }));
+    const forwarded = new Promise<ForwardAnswer>((resolve, reject) => master.queued.push({ write, deadline_ms, resolve, reject }));
     if (!master.scheduled) {
       master.scheduled = true;
       // After the I/O of this turn: every write parsed in it joins the batch.
@@ -87,8 +86,8 @@ export class ForwardQueue {
     master.in_flight += 1;
     // The master answers once every write of the batch is applied: the socket may stay silent until the latest deadline.
     const timeout_ms = Math.max(...batch.map((pending) => pending.deadline_ms)) - now;
-    const commands = batch.map((pending) => pending.command);
-    this.sendBatch(master_id, commands, timeout_ms)
+    const writes = batch.map((pending) => pending.write);
+    this.sendBatch(master_id, writes, timeout_ms)
       .then((results) => {
         if (results.length !== batch.length) throw new Error(`the master answered ${results.length} results for ${batch.length} writes`);
         batch.forEach((pending, index) => pending.resolve(results[index] as ForwardAnswer));

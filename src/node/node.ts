@@ -12,7 +12,7 @@
  * It is the only place where milliseconds become ticks (ticks.ts).
  */
 import type { Command } from '../../database/commands';
-import type { DatabaseService, NodeStatus } from '../../handlers/service';
+import type { Caller, DatabaseService, NodeStatus } from '../../handlers/service';
 import type { ClusterConfig, NodeConfig } from '../../utils/config';
 import type { Logger } from '../../utils/logger';
 import type { Entry, Message, ReadState, ReplicaStatus, Snapshot } from '../replication/messages';
@@ -24,7 +24,7 @@ import { ForwardQueue } from './forward-queue';
 import { MasterWait } from './master-wait';
 import type { NodeEnvironment } from './node-environment';
 import { buildStatus } from './node-status';
-import type { ForwardAnswer, ReadIndexAnswer } from './peer-transport';
+import type { ForwardAnswer, ForwardedWrite, ReadIndexAnswer } from './peer-transport';
 import { ReadPath } from './read-path';
 import { readinessOf, type Readiness } from './readiness';
 import { ReadyLoop, type ReadyOutlets } from './ready-loop';
@@ -38,6 +38,8 @@ export interface NodeOptions {
   config: ClusterConfig;
   self: NodeConfig;
   logger: Logger;
+  /** The master's check of a forwarded write's user; absent, every write is allowed (an open cluster). */
+  authorize?: (caller: Caller, command: Command) => void;
 }
 
 /** Limits of the replica, named with their unit last. */
@@ -109,7 +111,8 @@ export class DdbNode implements DatabaseService {
     this.writes = new WritePath({
       ...common,
       proposals: this.proposals,
-      forwarded: new ForwardQueue((master, commands, timeout_ms) => transport.forwardWrites(master, commands, timeout_ms), clock),
+      forwarded: new ForwardQueue((master, writes, timeout_ms) => transport.forwardWrites(master, writes, timeout_ms), clock),
+      authorize: options.authorize ?? (() => undefined),
       write_timeout_ms: config.write_timeout_ms,
       randomSeed: () => environment.randomSeed(),
       masterUrl: (id) => this.urls.get(id) ?? null,
@@ -188,8 +191,8 @@ export class DdbNode implements DatabaseService {
     this.loop.schedule();
   }
 
-  proposeForwarded(commands: Command[]): Promise<ForwardAnswer[]> {
-    return this.writes.proposeForwarded(commands);
+  proposeForwarded(writes: ForwardedWrite[]): Promise<ForwardAnswer[]> {
+    return this.writes.proposeForwarded(writes);
   }
 
   answerReadIndex(): Promise<ReadIndexAnswer> {
@@ -290,12 +293,12 @@ export class DdbNode implements DatabaseService {
     return this.options.config.write_timeout_ms;
   }
 
-  write(command: Command): Promise<unknown> {
-    return this.writes.write(command);
+  write(command: Command, caller?: Caller): Promise<unknown> {
+    return this.writes.write(command, caller);
   }
 
-  writeAsMaster(command: Command): Promise<unknown> {
-    return this.writes.writeAsMaster(command);
+  writeAsMaster(command: Command, caller?: Caller): Promise<unknown> {
+    return this.writes.writeAsMaster(command, caller);
   }
 
   readBarrier(consistency: 'local' | 'strong'): Promise<void> {

@@ -12,6 +12,12 @@ import type { LogPayload } from './applied-state';
 
 export type NodeMessage = Message<LogPayload>;
 
+/** A write a slave forwards: the command, and the user it was accepted for (the master checks that user again). */
+export interface ForwardedWrite {
+  command: Command;
+  user: string | null;
+}
+
 /** The master's answer to one forwarded write. */
 export type ForwardAnswer = { ok: true; value: unknown } | { ok: false; error: ErrorBody };
 
@@ -22,7 +28,7 @@ export interface PeerTransport {
   /** Fire and forget: Raft tolerates loss, and answers are messages of their own. */
   send(messages: NodeMessage[]): void;
   /** A slave's writes, run by the master; one answer per command, in order. Rejects when the request failed. */
-  forwardWrites(master_id: number, commands: Command[], timeout_ms: number): Promise<ForwardAnswer[]>;
+  forwardWrites(master_id: number, writes: ForwardedWrite[], timeout_ms: number): Promise<ForwardAnswer[]>;
   /** A read index the master confirmed with a majority. Rejects when the request failed. */
   readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer>;
   /** A ready pass took its work: requests received so far are answered by what it sends. */

@@ -7,6 +7,7 @@
  * HTTP layer turns into a redirect.
  */
 import type { Command } from '../../database/commands';
+import { ANONYMOUS, type Caller } from '../../handlers/service';
 import { DdbError, errorFromBody } from '../../utils/errors';
 import type { Logger } from '../../utils/logger';
 import type { Replica } from '../replication/replica';
@@ -15,7 +16,7 @@ import type { Clock } from './clock';
 import type { ForwardQueue } from './forward-queue';
 import type { MasterWait } from './master-wait';
 import { failureOf } from './peer-answers';
-import type { ForwardAnswer } from './peer-transport';
+import type { ForwardAnswer, ForwardedWrite } from './peer-transport';
 import { type ProposalWaiters, noMaster } from './waiters';
 
 export interface WritePathParts {
@@ -29,6 +30,8 @@ export interface WritePathParts {
   logger: Logger;
   randomSeed(): number;
   masterUrl(id: number): string | null;
+  /** The master's check of a forwarded write's user (throws UNAUTHENTICATED or FORBIDDEN); open clusters allow all. */
+  authorize(caller: Caller, command: Command): void;
   scheduleReady(): void;
 }
 
@@ -39,17 +42,17 @@ export class WritePath {
     return this.parts.clock.now_ms() + this.parts.write_timeout_ms;
   }
 
-  async write(command: Command): Promise<unknown> {
+  async write(command: Command, caller: Caller = ANONYMOUS): Promise<unknown> {
     const deadline_ms = this.deadlineMs();
     for (;;) {
       const master = await this.parts.masters.master(deadline_ms);
       if (master === this.parts.id) return this.proposeLocal(command, deadline_ms);
-      const answer = await this.forwardWrite(master, command, deadline_ms);
+      const answer = await this.forwardWrite(master, { command, user: caller.user }, deadline_ms);
       if (answer !== 'retry') return answer.value;
     }
   }
 
-  async writeAsMaster(command: Command): Promise<unknown> {
+  async writeAsMaster(command: Command, _caller: Caller = ANONYMOUS): Promise<unknown> {
     const deadline_ms = this.deadlineMs();
     const master = await this.parts.masters.master(deadline_ms);
     if (master !== this.parts.id) {
@@ -59,11 +62,17 @@ export class WritePath {
     return this.proposeLocal(command, deadline_ms);
   }
 
-  /** A slave's batch of forwarded writes: each proposed on its own, with its own answer, all answered together. */
-  proposeForwarded(commands: Command[]): Promise<ForwardAnswer[]> {
+  /**
+   * A slave's batch of forwarded writes: each checked for its user again and
+   * proposed on its own, with its own answer, all answered together.
+   */
+  proposeForwarded(writes: ForwardedWrite[]): Promise<ForwardAnswer[]> {
     const deadline_ms = this.deadlineMs();
-    const proposed = commands.map((command) =>
-      this.proposeLocal(command, deadline_ms).then(
+    const proposed = writes.map(({ command, user }) =>
+      Promise.resolve()
+        .then(() => this.parts.authorize({ user }, command))
+        .then(() => this.proposeLocal(command, deadline_ms))
+        .then(
         (value): ForwardAnswer => ({ ok: true, value }),
         (error: unknown) => failureOf(error, this.parts.logger),
       ),
@@ -88,10 +97,10 @@ export class WritePath {
     return result.value;
   }
 
-  private async forwardWrite(master: number, command: Command, deadline_ms: number): Promise<{ value: unknown } | 'retry'> {
+  private async forwardWrite(master: number, write: ForwardedWrite, deadline_ms: number): Promise<{ value: unknown } | 'retry'> {
     let answer;
     try {
-      answer = await this.parts.forwarded.forward(master, command, deadline_ms);
+      answer = await this.parts.forwarded.forward(master, write, deadline_ms);
     } catch (error) {
       // Refused: the request never reached the master, so it is safe to retry
       // once another master is known. Anything else may have been applied.

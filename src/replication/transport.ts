@@ -12,9 +12,8 @@
  * inbound HTTP request at all, only the body of a response it was reading anyway.
  */
 import http from 'node:http';
-import type { Command } from '../../database/commands';
 import type { Logger } from '../../utils/logger';
-import type { ForwardAnswer, ReadIndexAnswer } from '../node/peer-transport';
+import type { ForwardAnswer, ForwardedWrite, ReadIndexAnswer } from '../node/peer-transport';
 import { decodeWire, encodeMessages, encodeWire } from './wire';
 
 export const REQUESTS_IN_FLIGHT_MAX = 2;
@@ -173,8 +172,8 @@ export class HttpTransport<M extends AddressedMessage> {
    * per command, in order. Connection errors and a refusal of the whole batch
    * are thrown to the caller.
    */
-  async forwardWrites(master_id: number, commands: Command[], timeout_ms: number): Promise<ForwardAnswer[]> {
-    const answer = await this.post(`${this.peer(master_id).url}/internal/propose`, encodeWire({ commands }), timeout_ms);
+  async forwardWrites(master_id: number, writes: ForwardedWrite[], timeout_ms: number): Promise<ForwardAnswer[]> {
+    const answer = await this.post(`${this.peer(master_id).url}/internal/propose`, encodeWire({ writes }), timeout_ms);
     if (answer.status !== 200) throw new Error(`the master refused the forwarded writes: ${answer.status} ${answer.text}`);
     return decodeWire<{ results: ForwardAnswer[] }>(answer.text).results;
   }

@@ -1,15 +1,14 @@
 /** ForwardQueue: a slave's forwarded writes leave in batches, each write with its own answer. */
-import type { Command } from '../../database/commands';
 import { FORWARD_BATCHES_IN_FLIGHT_MAX, ForwardQueue } from '../../src/node/forward-queue';
-import type { ForwardAnswer } from '../../src/node/peer-transport';
+import type { ForwardAnswer, ForwardedWrite } from '../../src/node/peer-transport';
 
-const insert = (row_id: string): Command => ({ type: 'insert', db_name: null, table_name: 't', row_id, data: { v: 1 } });
-const rowIds = (commands: Command[]) => commands.map((command) => (command as { row_id: string }).row_id);
+const insert = (row_id: string): ForwardedWrite => ({ command: { type: 'insert', db_name: null, table_name: 't', row_id, data: { v: 1 } }, user: null });
+const rowIds = (writes: ForwardedWrite[]) => writes.map((write) => (write.command as { row_id: string }).row_id);
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 interface SentBatch {
   master_id: number;
-  commands: Command[];
+  commands: ForwardedWrite[];
   timeout_ms: number;
   answer: (results: ForwardAnswer[]) => void;
   fail: (error: Error) => void;
@@ -95,7 +94,7 @@ it('keeps one queue per master', async () => {
 
 it('answers a write that waited past its deadline without sending it', async () => {
   let now = 1_000;
-  const sent: Command[][] = [];
+  const sent: ForwardedWrite[][] = [];
   const pendingBatches: ((results: ForwardAnswer[]) => void)[] = [];
   const queue = new ForwardQueue(
     (_master_id, commands) =>

@@ -121,7 +121,7 @@ describe.each([
     expect(answer).toEqual({ ok: true, index: expect.any(Number) });
 
     await pair.kill(1);
-    const failure = await pair.settle(pair.transport(2).forwardWrites(1, [INSERT], 1000).then(() => null, (error: { code?: string }) => error.code));
+    const failure = await pair.settle(pair.transport(2).forwardWrites(1, [{ command: INSERT, user: null }], 1000).then(() => null, (error: { code?: string }) => error.code));
     expect(['ECONNREFUSED', 'ECONNRESET']).toContain(failure);
   });
 });

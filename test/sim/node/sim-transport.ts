@@ -9,8 +9,7 @@
  * resets the connection (ECONNRESET: the write may have been applied); a
  * lost leg leaves the caller to its own timeout.
  */
-import type { Command } from '../../../database/commands';
-import type { ForwardAnswer, NodeMessage, PeerTransport, ReadIndexAnswer } from '../../../src/node/peer-transport';
+import type { ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer } from '../../../src/node/peer-transport';
 import type { DdbNode } from '../../../src/node/node';
 import type { SimClock } from './sim-clock';
 import type { SimLinks } from './sim-links';
@@ -49,8 +48,8 @@ export class SimTransport implements PeerTransport {
     }
   }
 
-  forwardWrites(master_id: number, commands: Command[], timeout_ms: number): Promise<ForwardAnswer[]> {
-    return this.request(master_id, timeout_ms, (node) => node.proposeForwarded(commands));
+  forwardWrites(master_id: number, writes: ForwardedWrite[], timeout_ms: number): Promise<ForwardAnswer[]> {
+    return this.request(master_id, timeout_ms, (node) => node.proposeForwarded(writes));
   }
 
   readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer> {
