@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createApp } from './http/app';
 import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli/cli-args';
 import { runLocalCluster } from './cli/local-cluster';
+import { clusterSecretBeside } from './cli/load-secret';
 import { createNode } from './node/create-node';
 import { createServer, listen } from './http/server';
 import { ConfigError, findNodeByPort, loadConfig, portOf } from '../utils/config';
@@ -34,7 +35,7 @@ async function runNode(args: CliArgs & { port: number }): Promise<void> {
   const self = findNodeByPort(config, args.port);
   const logger = createLogger({ level: args.log_level, node_id: self.id });
   const data_dir = args.in_memory ? null : path.join(args.data_dir ?? config.data_dir, `node-${self.id}`);
-  const process_node = createNode({ config, self, data_dir, logger });
+  const process_node = createNode({ config, self, data_dir, logger, secret: clusterSecretBeside(args.config_file) });
   const { node } = process_node;
   const server = createServer(process_node, createApp(node, { logger, body_limit_bytes: config.body_limit_bytes }), logger);
   await listenOrExplain(server, new URL(self.url).hostname, portOf(self));

@@ -1,24 +1,25 @@
 /**
- * One port per node: /internal/* goes to the plain node:http peer handler,
- * everything else to the express app.
+ * One port per node: the peer channel arrives as an upgrade of
+ * /internal/peer (peer-endpoints.ts), any other /internal/* request is
+ * refused, and everything else goes to the express app.
  */
 import http from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from '../../utils/logger';
-import { expressClasses } from './express-classes';
-import { internalHandler } from './peer-endpoints';
 import type { ProcessNode } from '../node/create-node';
+import { expressClasses } from './express-classes';
+import { isPeerPath, peerUpgrade, refusePeerRequest } from './peer-endpoints';
 
-export function createServer(process_node: ProcessNode, app: Express, logger: Logger): http.Server {
-  const internal = internalHandler(process_node, logger);
+export function createServer(process_node: ProcessNode, app: Express, _logger: Logger): http.Server {
   const server = http.createServer(expressClasses(app), (request, response) => {
-    if (request.url !== undefined && request.url.startsWith('/internal/')) {
-      void internal(request, response);
+    if (isPeerPath(request.url)) {
+      refusePeerRequest(request, response);
       return;
     }
     app(request, response);
   });
-  // Peers and benchmark clients hold connections open; keep them longer than
+  server.on('upgrade', peerUpgrade(process_node));
+  // Benchmark clients and browsers hold connections open; keep them longer than
   // the clients' idle timeouts so a request never races a server-side close.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

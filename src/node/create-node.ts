@@ -5,22 +5,29 @@
  * which recovers from its files on restart.
  */
 import { randomInt } from 'node:crypto';
+import { ChannelTransport, type TlsMaterial } from '../replication/channel-transport';
+import { peerInspector } from '../replication/peer-inspector';
 import { openStorage } from '../replication/storage';
-import { HttpTransport } from '../replication/transport';
 import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
 import { DdbNode, type NodeOptions } from './node';
-import type { NodeMessage } from './peer-transport';
 
 export interface ProcessNodeOptions extends NodeOptions {
   /** Where term, vote, log and snapshots live; null keeps nothing on disk (`--in-memory`). */
   data_dir: string | null;
+  /** The cluster secret every peer connection proves (cluster.key). */
+  secret: Buffer;
+  /** With https URLs: this node's certificate and key, and the CA peers' certificates must come from. */
+  tls?: TlsMaterial;
 }
 
 export interface ProcessNode {
   node: DdbNode;
-  transport: HttpTransport<NodeMessage>;
+  transport: ChannelTransport;
 }
+
+/** Snapshots still travel in one frame (until they are sent in chunks), so the limit is generous. */
+export const PEER_FRAME_BYTES_MAX = 512 * 1024 * 1024;
 
 export function createNode(options: ProcessNodeOptions): ProcessNode {
   const { config, self, logger } = options;
@@ -28,9 +35,19 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
   const host = new URL(self.url).hostname;
   // Peer connections leave from the node's own address, so chaos tests can cut them by source.
   const local_address = /^[0-9.]+$/.test(host) ? host : undefined;
-  let node: DdbNode | null = null;
-  const transport = new HttpTransport<NodeMessage>(peerUrls, (messages) => node?.receive(messages), logger, local_address);
-  node = new DdbNode(options, {
+  const transport = new ChannelTransport({
+    self_id: self.id,
+    peer_urls: peerUrls,
+    secret: options.secret,
+    logger,
+    inspect: peerInspector(self.id),
+    ...(local_address === undefined ? {} : { local_address }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    frame_bytes_max: PEER_FRAME_BYTES_MAX,
+    keepalive_ms: Math.max(50, Math.min(1000, Math.floor(config.failover_timeout_ms / 2))),
+    redial_backoff_ms_max: config.heartbeat_ms,
+  });
+  const node = new DdbNode(options, {
     clock: SYSTEM_CLOCK,
     storage: openStorage<LogPayload>(options.data_dir),
     transport,
@@ -41,5 +58,6 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
       });
     },
   });
+  transport.attach(node);
   return { node, transport };
 }

@@ -122,14 +122,15 @@ export class TestCluster {
   }
 
   /**
-   * Starts every node in id order, each once the one before answers, so that
-   * start-up skew under a loaded machine cannot hand the first election to a
-   * later node (at a fresh start node 1 is meant to promote first).
+   * Starts every node at once (a node that waited for the one before would
+   * start seconds later on a loaded machine, and then the cold-start order,
+   * which counts on nodes starting together, no longer holds), and waits
+   * until each answers.
    */
   async startAll(): Promise<void> {
+    for (const id of this.ids()) this.start(id);
     for (const id of this.ids()) {
-      this.start(id);
-      await pollUntil(() => this.status(id), { timeout_ms: 15_000, interval_ms: 10, what: `node ${id} to answer` });
+      await pollUntil(() => this.status(id), { timeout_ms: 30_000, interval_ms: 10, what: `node ${id} to answer` });
     }
   }
 

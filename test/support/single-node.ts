@@ -3,6 +3,7 @@
  * in memory, for supertest: `request(app)` exercises the whole write path
  * (validation → proposal → log → commit → apply) without a socket.
  */
+import { randomBytes } from 'node:crypto';
 import type { Express } from 'express';
 import { createApp } from '../../src/http/app';
 import { createNode } from '../../src/node/create-node';
@@ -22,7 +23,7 @@ export async function startSingleNode(options: { body_limit_bytes?: number } = {
     ...(options.body_limit_bytes === undefined ? {} : { body_limit_bytes: options.body_limit_bytes }),
   });
   const logger = createSilentLogger();
-  const { node } = createNode({ config, self: config.nodes[0], data_dir: null, logger });
+  const { node } = createNode({ config, self: config.nodes[0], data_dir: null, logger, secret: randomBytes(32) });
   node.start();
   const deadline = Date.now() + 5000;
   while (node.status().role !== 'master') {

@@ -4,6 +4,7 @@
  * propose again while it runs, so the run of passes never ends: compaction
  * must happen after every pass, not once the loop falls idle.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +30,7 @@ afterEach(() => {
 
 it('keeps the log near log_entries_max while writes keep coming', async () => {
   const config = parseConfig({ nodes: [{ id: 1, url: 'http://127.0.0.1:1' }], log_entries_max: LOG_ENTRIES_MAX });
-  const started = createNode({ config, self: config.nodes[0], data_dir: dir, logger: createSilentLogger() }).node;
+  const started = createNode({ config, self: config.nodes[0], data_dir: dir, logger: createSilentLogger(), secret: randomBytes(32) }).node;
   node = started;
   started.start();
   await pollUntil(() => started.status().role === 'master', { timeout_ms: 5000, interval_ms: 5, what: 'the single node to become master' });

@@ -1,12 +1,13 @@
 /**
- * One contract for both implementations of PeerTransport: HttpTransport
- * (real sockets on loopback, served by src/http/peer-endpoints.ts) and the
+ * One contract for both implementations of PeerTransport: ChannelTransport
+ * (authenticated connections on loopback, src/replication/channel-transport.ts) and the
  * simulator's SimTransport. Over each, two real nodes elect a master
  * (messages both ways), a slave forwards a write and gets its answer, a
  * slave's strong read gets a read index, and a request to a master that is
  * gone fails at once: refused (ECONNREFUSED: the slave may retry elsewhere)
  * or, on a kept-alive connection, reset (ECONNRESET: the slave cannot know).
  */
+import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Command } from '../../database/commands';
 import { createApp } from '../../src/http/app';
@@ -43,10 +44,11 @@ async function httpPair(): Promise<TwoNodes> {
   const ports = [await freePort(), await freePort()];
   const config = parseConfig({ nodes: ports.map((port, index) => ({ id: index + 1, url: `http://127.0.0.1:${port}` })), ...TIMINGS });
   const logger = createSilentLogger();
+  const secret = randomBytes(32);
   const nodes: ProcessNode[] = [];
   const servers: http.Server[] = [];
   for (const self of config.nodes) {
-    const process_node = createNode({ config, self, data_dir: null, logger });
+    const process_node = createNode({ config, self, data_dir: null, logger, secret });
     const server = createServer(process_node, createApp(process_node.node, { logger, body_limit_bytes: config.body_limit_bytes }), logger);
     await listen(server, Number(new URL(self.url).port), '127.0.0.1');
     process_node.node.start();
@@ -55,9 +57,10 @@ async function httpPair(): Promise<TwoNodes> {
   }
   const kill = async (id: number) => {
     const server = servers[id - 1] as http.Server;
+    // The node first: stopping it closes its peer connections, which the server's close() waits for.
+    (nodes[id - 1] as ProcessNode).node.stop();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    (nodes[id - 1] as ProcessNode).node.stop();
   };
   return {
     node: (id) => (nodes[id - 1] as ProcessNode).node,
@@ -101,7 +104,7 @@ async function simPair(): Promise<TwoNodes> {
 }
 
 describe.each([
-  ['HttpTransport (loopback sockets)', httpPair],
+  ['ChannelTransport (authenticated connections on loopback)', httpPair],
   ['SimTransport (simulated network)', simPair],
 ])('%s', (_name, make) => {
   let pair: TwoNodes;
