@@ -1,0 +1,79 @@
+/**
+ * An attacker's (or a confused member's) side of the peer channel, for the
+ * tests that forge peer traffic: it opens the upgrade with whatever ids,
+ * secret and proof it is given, and sends raw frames, good or bad. It speaks
+ * through a plain socket so a test can send any bytes at all.
+ */
+import net from 'node:net';
+import { FrameType, type FrameTypeCode, FrameWriter } from '../../src/replication/peer-frames';
+import { PEER_PATH, PEER_PROTOCOL, clientProof, newNonce, parseNonce, sessionKeys } from '../../src/replication/peer-handshake';
+
+export interface UpgradeAttempt {
+  url: string;
+  from: number | string;
+  to: number | string;
+  secret: Buffer;
+  /** Replaces the computed proof (base64). */
+  proof?: string;
+  /** Replaces the fresh nonce (to replay a captured request). */
+  client_nonce?: Buffer;
+  path?: string;
+}
+
+export interface UpgradeResult {
+  status: number;
+  head: string;
+  socket: net.Socket;
+  /** The writer for client-to-server frames, when the upgrade succeeded. */
+  writer: FrameWriter | null;
+  client_nonce: Buffer;
+}
+
+/** Sends the upgrade request and reads the answer's head. */
+export function upgrade(attempt: UpgradeAttempt): Promise<UpgradeResult> {
+  const url = new URL(attempt.url);
+  const client_nonce = attempt.client_nonce ?? newNonce();
+  const ids = { client_id: Number(attempt.from), server_id: Number(attempt.to), client_nonce };
+  const proof = attempt.proof ?? clientProof(attempt.secret, ids).toString('base64');
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    let received = '';
+    socket.on('error', reject);
+    socket.on('connect', () => {
+      socket.write(
+        `GET ${attempt.path ?? PEER_PATH} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: Upgrade\r\nupgrade: ${PEER_PROTOCOL}\r\n` +
+          `x-ddb-from: ${attempt.from}\r\nx-ddb-to: ${attempt.to}\r\nx-ddb-nonce: ${client_nonce.toString('base64')}\r\nx-ddb-proof: ${proof}\r\n\r\n`,
+      );
+    });
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      const head = received.slice(0, end);
+      const status = Number(head.split(' ')[1]);
+      const server_nonce = parseNonce(/x-ddb-nonce: (\S+)/i.exec(head)?.[1]);
+      const writer = status === 101 && server_nonce !== null ? new FrameWriter(sessionKeys(attempt.secret, { ...ids, server_nonce }).client_to_server) : null;
+      resolve({ status, head, socket, writer, client_nonce });
+    };
+    socket.on('data', onData);
+  });
+}
+
+/** Resolves once the server has closed the socket (true), or after `wait_ms` with it still open (false). */
+export function closedWithin(socket: net.Socket, wait_ms: number): Promise<boolean> {
+  if (socket.destroyed || socket.readableEnded) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), wait_ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+export function frame(writer: FrameWriter, type: FrameTypeCode, body: unknown): Buffer {
+  return writer.frame(type, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+}
+
+export { FrameType };
