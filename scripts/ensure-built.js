@@ -33,11 +33,21 @@ function newestSourceMs(dir) {
   return newest;
 }
 
+/**
+ * Installed from this very package-lock.json: the install leaves the lock
+ * file's hash in node_modules. Content, not modification times: a fresh
+ * checkout (or a git worktree sharing node_modules) has new times and the
+ * same lock, and must not reinstall.
+ */
+const INSTALL_STAMP = path.join(root, 'node_modules', '.ddb-installed-lock-sha256');
+
+function lockHash() {
+  return require('node:crypto').createHash('sha256').update(fs.readFileSync(path.join(root, 'package-lock.json'))).digest('hex');
+}
+
 function dependenciesInstalled() {
-  const installedLock = path.join(root, 'node_modules', '.package-lock.json');
-  if (!fs.existsSync(installedLock)) return false;
   if (!fs.existsSync(path.join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'))) return false;
-  return fs.statSync(installedLock).mtimeMs >= fs.statSync(path.join(root, 'package-lock.json')).mtimeMs;
+  return fs.existsSync(INSTALL_STAMP) && fs.readFileSync(INSTALL_STAMP, 'utf8') === lockHash();
 }
 
 function buildIsCurrent() {
@@ -51,7 +61,10 @@ if (!dependenciesInstalled()) {
   run('npm ci --no-audit --no-fund', 'first run: installing the dependencies; compiling the SQLite driver takes about 2-3 minutes');
   // npm may skip install scripts it has not been told to allow; the SQLite
   // driver is then installed without its compiled addon. Build it explicitly.
-  if (!dependenciesInstalled()) run('npm rebuild better-sqlite3', 'compiling the SQLite driver, about 2-3 minutes');
+  if (!fs.existsSync(path.join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'))) {
+    run('npm rebuild better-sqlite3', 'compiling the SQLite driver, about 2-3 minutes');
+  }
+  fs.writeFileSync(INSTALL_STAMP, lockHash());
 }
 if (!buildIsCurrent()) {
   run('npx tsc -p tsconfig.json', 'compiling the TypeScript sources to dist/, about 30 s');
