@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
+import { ConfigError } from './config-error';
 
 export interface NodeConfig {
   id: number;
@@ -101,9 +102,7 @@ const configSchema = {
 const ajv = new Ajv({ allErrors: true });
 const validateConfig = ajv.compile(configSchema);
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** "/nodes/1/url must match ..." or "unknown key 'heartbeat'" — a message that names the key. */
 export function describeAjvError(error: ErrorObject, root: string): string {
