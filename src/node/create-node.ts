@@ -7,6 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { openStorage } from '../replication/storage';
 import { HttpTransport } from '../replication/transport';
+import type { TlsMaterial } from '../http/tls-material';
 import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
 import { DdbNode, type NodeOptions } from './node';
@@ -15,6 +16,10 @@ import type { NodeMessage } from './peer-transport';
 export interface ProcessNodeOptions extends NodeOptions {
   /** Where term, vote, log and snapshots live; null keeps nothing on disk (`--in-memory`). */
   data_dir: string | null;
+  /** The cluster key (utils/cluster-secret.ts), for the peer channel's challenge-response and frame HMACs. */
+  cluster_secret?: Buffer;
+  /** With https:// URLs: this node's certificate and key and the CA, for the peer channel's outbound connections. */
+  tls?: TlsMaterial;
 }
 
 export interface ProcessNode {
