@@ -87,7 +87,7 @@ export interface NodeTlsFiles extends TestCertificate {
  * in `other_ca_ids` get a certificate from a second CA, which they also
  * trust alone: nodes that hold a key, but not one the cluster's CA signed.
  */
-export function makeClusterCertificates(dir: string, options: { ids: number[]; other_ca_ids?: number[] }): { ca: TestCa; files_of: (id: number) => NodeTlsFiles } {
+export function makeClusterCertificates(dir: string, options: { ids: number[]; other_ca_ids?: number[] }): { ca: TestCa; other_ca: TestCa | null; files_of: (id: number) => NodeTlsFiles } {
   const ca = makeCa(dir, 'cluster');
   const other = (options.other_ca_ids ?? []).length === 0 ? null : makeCa(dir, 'other');
   const files = new Map<number, NodeTlsFiles>();
@@ -95,5 +95,5 @@ export function makeClusterCertificates(dir: string, options: { ids: number[]; o
     const issuer = other !== null && options.other_ca_ids?.includes(id) ? other : ca;
     files.set(id, { ...makeCertificate(issuer, { dir, name: `node-${id}` }), ca_file: issuer.ca_file });
   }
-  return { ca, files_of: (id) => files.get(id) as NodeTlsFiles };
+  return { ca, other_ca: other, files_of: (id) => files.get(id) as NodeTlsFiles };
 }

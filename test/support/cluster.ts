@@ -80,7 +80,9 @@ export class TestCluster {
     const certificates = options.tls === undefined ? null : makeClusterCertificates(this.dir, { ids: Array.from({ length: options.size }, (_, index) => index + 1), other_ca_ids: options.tls.other_ca_ids ?? [] });
     this.ca_file = certificates?.ca.ca_file ?? null;
     this.tlsFilesOf = certificates?.files_of ?? null;
-    this.httpsAgent = new https.Agent({ keepAlive: true, ...(this.ca_file === null ? {} : { ca: fs.readFileSync(this.ca_file) }) });
+    // The test's client trusts the other CA too, to watch the nodes that hold its certificates.
+    const trusted = [certificates?.ca, certificates?.other_ca].filter((ca) => ca !== undefined && ca !== null).map((ca) => fs.readFileSync(ca.ca_file));
+    this.httpsAgent = new https.Agent({ keepAlive: true, ...(trusted.length === 0 ? {} : { ca: trusted }) });
     this.client = axios.create({ httpAgent: this.agent, httpsAgent: this.httpsAgent, validateStatus: () => true, timeout: 10_000, maxRedirects: 0 });
   }
 
