@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createApp } from './http/app';
 import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli/cli-args';
 import { runLocalCluster } from './cli/local-cluster';
-import { clusterSecretBeside } from './cli/load-secret';
+import { checkStart } from './cli/start-checks';
 import { createNode } from './node/create-node';
 import { createServer, listen } from './http/server';
 import { ConfigError, findNodeByPort, loadConfig, portOf } from '../utils/config';
@@ -33,14 +33,17 @@ async function listenOrExplain(server: ReturnType<typeof createServer>, host: st
 async function runNode(args: CliArgs & { port: number }): Promise<void> {
   const config = loadConfig(args.config_file);
   const self = findNodeByPort(config, args.port);
+  const { cluster_secret, tls, notice } = checkStart({ config, nodes: [self], config_file: args.config_file });
   const logger = createLogger({ level: args.log_level, node_id: self.id });
   const data_dir = args.in_memory ? null : path.join(args.data_dir ?? config.data_dir, `node-${self.id}`);
-  const process_node = createNode({ config, self, data_dir, logger, secret: clusterSecretBeside(args.config_file) });
+  const process_node = createNode({ config, self, data_dir, logger, cluster_secret, tls });
   const { node } = process_node;
-  const server = createServer(process_node, createApp(node, { logger, body_limit_bytes: config.body_limit_bytes }), logger);
+  const server = createServer(process_node, createApp(node, { logger, body_limit_bytes: config.body_limit_bytes }), logger, tls);
   await listenOrExplain(server, new URL(self.url).hostname, portOf(self));
   node.start();
   logger.info(`node ${self.id} serving ${self.url}`, { data_dir: data_dir ?? '(in memory: nothing survives a restart)' });
+  // A local cluster's supervisor (an IPC channel) says it once for all its nodes.
+  if (notice !== null && process.send === undefined) logger.log(notice.level, notice.text);
   let shutting_down = false;
   const shutdown = (why: string) => {
     // Ctrl-C reaches a local cluster's nodes twice: from the terminal and from the supervisor.

@@ -1,9 +1,14 @@
 /**
  * config.json: the cluster's nodes and timings, validated with ajv. Unknown keys
  * and wrong types are errors that name the key; defaults are the contract's.
+ * File names in it are relative to the config file's own directory, so a
+ * config means the same files whatever directory a node is started from; the
+ * parsed config holds them resolved, as absolute paths.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
+import { ConfigError } from './config-error';
 
 export interface NodeConfig {
   id: number;
@@ -22,7 +27,26 @@ export interface ClusterConfig {
   write_timeout_ms: number;
   /** Entries kept in memory before the log is compacted into a snapshot. */
   log_entries_max: number;
+  /** Users with password hashes and roles (src/auth/), relative to the config file; absent, the public API is open. */
+  users_file?: string;
+  /** The directory config.json is in (the working directory for a config that is no file): relative paths start here. */
+  config_dir: string;
+  /** The peers' shared secret (utils/cluster-secret.ts), absolute; default `cluster.key` beside config.json. */
+  cluster_secret_file: string;
+  /** Present exactly when the nodes' URLs are https://; absolute paths. */
+  tls?: TlsFiles;
+  /** true: a node on a non-loopback address may run without users and TLS (src/cli/protected-mode.ts). */
+  insecure: boolean;
 }
+
+/** PEM files: this node's certificate (with its chain) and private key, and the CA every node's certificate is checked against. */
+export interface TlsFiles {
+  cert_file: string;
+  key_file: string;
+  ca_file: string;
+}
+
+export const CLUSTER_SECRET_FILE_DEFAULT = 'cluster.key';
 
 export const CONFIG_DEFAULTS = {
   heartbeat_ms: 100,
@@ -32,7 +56,10 @@ export const CONFIG_DEFAULTS = {
   body_limit_bytes: 1_048_576,
   write_timeout_ms: 5000,
   log_entries_max: 10_000,
+  insecure: false,
 } as const;
+
+const fileName = { type: 'string', minLength: 1, maxLength: 4096 } as const;
 
 const configSchema = {
   type: 'object',
@@ -49,7 +76,7 @@ const configSchema = {
         required: ['id', 'url'],
         properties: {
           id: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-          url: { type: 'string', pattern: '^http://[^/\\s]+:[0-9]{1,5}/?$' },
+          url: { type: 'string', pattern: '^https?://[^/\\s]+:[0-9]{1,5}/?$' },
         },
       },
     },
@@ -60,15 +87,22 @@ const configSchema = {
     body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 1_073_741_824 },
     write_timeout_ms: { type: 'integer', minimum: 10, maximum: 600_000 },
     log_entries_max: { type: 'integer', minimum: 10, maximum: 10_000_000 },
+    users_file: { type: 'string', minLength: 1 },
+    cluster_secret_file: fileName,
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cert_file', 'key_file', 'ca_file'],
+      properties: { cert_file: fileName, key_file: fileName, ca_file: fileName },
+    },
+    insecure: { type: 'boolean' },
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: true });
 const validateConfig = ajv.compile(configSchema);
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** "/nodes/1/url must match ..." or "unknown key 'heartbeat'" — a message that names the key. */
 export function describeAjvError(error: ErrorObject, root: string): string {
@@ -82,18 +116,60 @@ export function describeAjvError(error: ErrorObject, root: string): string {
   return `${where || '/'} ${error.message ?? 'is invalid'}`;
 }
 
-/** Validates a parsed config and fills in the defaults. Throws ConfigError naming what is wrong. */
-export function parseConfig(raw: unknown, source = 'config'): ClusterConfig {
+export interface ParseOptions {
+  /** Named in every error: the config file, or what the config came from. */
+  source?: string;
+  /** Where relative file names start: the config file's directory (default: the working directory). */
+  config_dir?: string;
+}
+
+/** Validates a parsed config, fills in the defaults and resolves its file names. Throws ConfigError naming what is wrong. */
+export function parseConfig(raw: unknown, options: ParseOptions = {}): ClusterConfig {
+  const source = options.source ?? 'config';
   if (!validateConfig(raw)) {
     const problems = (validateConfig.errors ?? []).map((error) => describeAjvError(error, ''));
     throw new ConfigError(`${source}: ${problems.join('; ')}`);
   }
-  const config = { ...CONFIG_DEFAULTS, ...(raw as Partial<ClusterConfig>) } as ClusterConfig;
+  const config_dir = path.resolve(options.config_dir ?? '.');
+  const given = raw as Partial<ClusterConfig>;
+  const config: ClusterConfig = {
+    ...CONFIG_DEFAULTS,
+    ...given,
+    config_dir,
+    cluster_secret_file: path.resolve(config_dir, given.cluster_secret_file ?? CLUSTER_SECRET_FILE_DEFAULT),
+    ...(given.users_file === undefined ? {} : { users_file: path.resolve(config_dir, given.users_file) }),
+    ...(given.tls === undefined ? {} : { tls: resolveTlsFiles(given.tls, config_dir) }),
+  } as ClusterConfig;
   checkNodesAreDistinct(config.nodes, source);
+  checkSchemeMatchesTls(config, source);
   if (config.heartbeat_ms >= config.failover_timeout_ms) {
     throw new ConfigError(`${source}: heartbeat_ms (${config.heartbeat_ms}) must be below failover_timeout_ms (${config.failover_timeout_ms})`);
   }
   return config;
+}
+
+function resolveTlsFiles(files: TlsFiles, config_dir: string): TlsFiles {
+  return {
+    cert_file: path.resolve(config_dir, files.cert_file),
+    key_file: path.resolve(config_dir, files.key_file),
+    ca_file: path.resolve(config_dir, files.ca_file),
+  };
+}
+
+/** Every node speaks one scheme, and https:// comes with the tls files (and only with them). */
+function checkSchemeMatchesTls(config: ClusterConfig, source: string): void {
+  const [first, ...others] = config.nodes.map((node) => ({ id: node.id, scheme: new URL(node.url).protocol }));
+  const other = others.find((node) => node.scheme !== first?.scheme);
+  if (first !== undefined && other !== undefined) {
+    throw new ConfigError(`${source}: node ${first.id} uses ${first.scheme}// but node ${other.id} uses ${other.scheme}//; every node must use the same scheme (https:// with "tls", or http://)`);
+  }
+  const https = first?.scheme === 'https:';
+  if (https && config.tls === undefined) {
+    throw new ConfigError(`${source}: the nodes' URLs are https:// but there is no "tls" key; add "tls": {"cert_file": "...", "key_file": "...", "ca_file": "..."} (the README's TLS section shows how to make them)`);
+  }
+  if (!https && config.tls !== undefined) {
+    throw new ConfigError(`${source}: "tls" is set but the nodes' URLs are http://; change every URL to https:// (or remove "tls")`);
+  }
 }
 
 function checkNodesAreDistinct(nodes: NodeConfig[], source: string): void {
@@ -121,7 +197,7 @@ export function loadConfig(file: string): ClusterConfig {
   } catch (error) {
     throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseConfig(raw, file);
+  return parseConfig(raw, { source: file, config_dir: path.dirname(path.resolve(file)) });
 }
 
 export function portOf(node: NodeConfig): number {

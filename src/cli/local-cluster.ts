@@ -17,6 +17,7 @@ import type { CliArgs } from './cli-args';
 import { readyBanner, waitForReadyCluster } from './cluster-ready';
 import { forwardNodeOutput } from './node-output';
 import { NODE_RUNTIME_FLAGS } from './runtime-flags';
+import { checkStart, type StartMaterial } from './start-checks';
 import { loadConfig, portOf, type ClusterConfig, type NodeConfig } from '../../utils/config';
 import { createLogger, prettyLogsByDefault, type Logger } from '../../utils/logger';
 
@@ -50,6 +51,7 @@ export class LocalCluster {
   constructor(
     private readonly args: CliArgs,
     private readonly config: ClusterConfig,
+    private readonly material: StartMaterial,
   ) {
     this.logger = createLogger({ level: args.log_level, pretty: this.pretty });
     this.finished = new Promise((resolve) => (this.finish = resolve));
@@ -59,6 +61,8 @@ export class LocalCluster {
   async run(): Promise<number> {
     for (const signal of STOP_SIGNALS) process.on(signal, () => this.onSignal(signal));
     this.stopWithParent();
+    const notice = this.material.notice;
+    if (notice !== null) this.logger.log(notice.level, notice.text);
     for (const node of this.config.nodes) this.children.push(this.spawnNode(node));
     void Promise.all(this.children.map((child) => child.exited)).then(() => this.finish());
     void this.announceWhenReady();
@@ -155,13 +159,16 @@ export class LocalCluster {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const timeout_ms = Math.max(30_000, 10 * this.config.failover_timeout_ms);
-    const master_id = await waitForReadyCluster(this.config.nodes, timeout_ms, () => this.stopping);
+    const master_id = await waitForReadyCluster({ nodes: this.config.nodes, timeout_ms, stopped: () => this.stopping, ca: this.material.tls?.ca });
     if (this.stopping) return;
     if (master_id === null) this.logger.warn(`the nodes serve but have not agreed on a ready master after ${timeout_ms / 1000} s; GET /ready on each says why`);
-    else this.logger.info(readyBanner(this.config.nodes, master_id));
+    else this.logger.info(readyBanner(this.config.nodes, master_id, this.config.tls?.ca_file));
   }
 }
 
+/** Checks what every node will check (protected mode, the cluster key, TLS) first, so a problem is said once, with exit code 2. */
 export function runLocalCluster(args: CliArgs): Promise<number> {
-  return new LocalCluster(args, loadConfig(args.config_file)).run();
+  const config = loadConfig(args.config_file);
+  const material = checkStart({ config, nodes: config.nodes, config_file: args.config_file });
+  return new LocalCluster(args, config, material).run();
 }

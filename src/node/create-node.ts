@@ -5,9 +5,10 @@
  * which recovers from its files on restart.
  */
 import { randomInt } from 'node:crypto';
-import { ChannelTransport, type TlsMaterial } from '../replication/channel-transport';
+import { ChannelTransport } from '../replication/channel-transport';
 import { peerInspector } from '../replication/peer-inspector';
 import { openStorage } from '../replication/storage';
+import type { TlsMaterial } from '../http/tls-material';
 import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
 import { DdbNode, type NodeOptions } from './node';
@@ -15,9 +16,9 @@ import { DdbNode, type NodeOptions } from './node';
 export interface ProcessNodeOptions extends NodeOptions {
   /** Where term, vote, log and snapshots live; null keeps nothing on disk (`--in-memory`). */
   data_dir: string | null;
-  /** The cluster secret every peer connection proves (cluster.key). */
-  secret: Buffer;
-  /** With https URLs: this node's certificate and key, and the CA peers' certificates must come from. */
+  /** The cluster key (utils/cluster-secret.ts): every peer connection proves it, and tags every frame with keys derived from it. */
+  cluster_secret: Buffer;
+  /** With https:// URLs: this node's certificate and key, and the CA peers' certificates must come from. */
   tls?: TlsMaterial;
 }
 
@@ -38,7 +39,7 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
   const transport = new ChannelTransport({
     self_id: self.id,
     peer_urls: peerUrls,
-    secret: options.secret,
+    secret: options.cluster_secret,
     logger,
     inspect: peerInspector(self.id),
     ...(local_address === undefined ? {} : { local_address }),

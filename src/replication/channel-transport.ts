@@ -18,6 +18,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../utils/logger';
+import type { TlsMaterial } from '../http/tls-material';
 import type { ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer } from '../node/peer-transport';
 import { PeerConnection } from './peer-connection';
 import { type Frame, FrameType } from './peer-frames';
@@ -34,12 +35,6 @@ import {
   verifyClientProof,
 } from './peer-handshake';
 import { decodeWire, encodeMessages, encodeWire } from './wire';
-
-export interface TlsMaterial {
-  cert: Buffer;
-  key: Buffer;
-  ca: Buffer;
-}
 
 /** What the transport hands in: the node's side of peer traffic. */
 export interface PeerHandlers {
@@ -292,7 +287,7 @@ export class ChannelTransport implements PeerTransport {
     };
     if (this.closed) return refuse('the node is shutting down');
     if (request.url !== PEER_PATH || String(request.headers.upgrade).toLowerCase() !== PEER_PROTOCOL) return refuse('not a peer connection');
-    if (this.options.tls !== undefined && !(socket as TLSSocket).authorized) return refuse('no certificate from the cluster CA');
+    if (this.options.tls !== undefined && !((socket as TLSSocket).encrypted && (socket as TLSSocket).authorized)) return refuse('no certificate from the cluster CA');
     const client_id = parseMemberId(request.headers['x-ddb-from'], this.member_ids);
     const server_id = parseMemberId(request.headers['x-ddb-to'], this.member_ids);
     const client_nonce = parseNonce(request.headers['x-ddb-nonce']);

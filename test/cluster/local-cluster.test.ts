@@ -96,6 +96,12 @@ it('writes JSON lines to a pipe, says who is master once ready, and SIGTERM ends
   expect(ready.message).toMatch(new RegExp(`^cluster ready: master node 1 http://127.0.0.1:${ports[0]}, slaves node 2 .*; try: curl -s http://127.0.0.1:${ports[0]}/status`));
   // Every line is a JSON object with a node id or the supervisor's mark.
   for (const line of run.lines()) expect(JSON.parse(line)).toEqual(expect.objectContaining({ level: expect.any(String), message: expect.any(String) }));
+  // Said once for the cluster, by the supervisor, which also made the cluster key beside the config.
+  const notices = run.lines().filter((line) => line.includes('the public API is open'));
+  expect(notices.map((line) => JSON.parse(line) as { message: string; component?: string })).toEqual([
+    expect.objectContaining({ component: 'supervisor', message: expect.stringMatching(/^every node is on loopback and no users_file is set/) }),
+  ]);
+  expect(fs.statSync(path.join(dir, 'cluster.key')).mode & 0o777).toBe(0o600);
   const nodes = descendantsOf(run.process.pid as number);
   expect(nodes).toHaveLength(3);
   process.kill(run.process.pid as number, 'SIGTERM');

@@ -2,7 +2,10 @@
  * Real ddb processes on loopback ports, for cluster and chaos tests. Each test
  * cluster has its own free ports and temp dir; every process it starts is
  * ended by its PID in `destroy()`. Node logs go to files in the temp dir and
- * are printed when a test fails to start a node.
+ * are printed when a test fails to start a node. The config lives in the temp
+ * dir, so the nodes make their cluster key there. With `tls`, the cluster
+ * makes a CA and a certificate per node (support/certs.ts), its URLs are
+ * https:// and each node gets a config of its own naming its certificate.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import axios, { type AxiosInstance } from 'axios';
 import http from 'node:http';
+import https from 'node:https';
+import { makeClusterCertificates, type NodeTlsFiles } from './certs';
 import { pollUntil } from './poll';
 import { NODE_RUNTIME_FLAGS } from '../../src/cli/runtime-flags';
 
@@ -28,6 +33,8 @@ export interface ClusterOptions {
   /** Loopback host per node id; defaults to 127.0.0.1 for every node. */
   host_of?: (id: number) => string;
   in_memory?: boolean;
+  /** https:// URLs; the ids in other_ca_ids get a certificate of another CA (and trust only that one). */
+  tls?: { other_ca_ids?: number[] };
 }
 
 export interface StatusBody {
@@ -60,13 +67,24 @@ export class TestCluster {
   readonly processes = new Map<number, ChildProcess>();
   readonly client: AxiosInstance;
   private readonly agent = new http.Agent({ keepAlive: true });
+  private readonly httpsAgent: https.Agent;
   /** Run by destroy(): clients a test started, ended even when its assertions failed. */
   private readonly stoppers: (() => Promise<void>)[] = [];
-  private configFile = '';
+  private readonly configFiles = new Map<number, string>();
+  /** With tls: the CA the nodes' certificates are checked against (curl --cacert). */
+  readonly ca_file: string | null;
+  /** With tls: each node's certificate, key and CA files. */
+  readonly tlsFilesOf: ((id: number) => NodeTlsFiles) | null;
 
   private constructor(readonly options: ClusterOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddb-cluster-'));
-    this.client = axios.create({ httpAgent: this.agent, validateStatus: () => true, timeout: 10_000, maxRedirects: 0 });
+    const certificates = options.tls === undefined ? null : makeClusterCertificates(this.dir, { ids: Array.from({ length: options.size }, (_, index) => index + 1), other_ca_ids: options.tls.other_ca_ids ?? [] });
+    this.ca_file = certificates?.ca.ca_file ?? null;
+    this.tlsFilesOf = certificates?.files_of ?? null;
+    // The test's client trusts the other CA too, to watch the nodes that hold its certificates.
+    const trusted = [certificates?.ca, certificates?.other_ca].filter((ca) => ca !== undefined && ca !== null).map((ca) => fs.readFileSync(ca.ca_file));
+    this.httpsAgent = new https.Agent({ keepAlive: true, ...(trusted.length === 0 ? {} : { ca: trusted }) });
+    this.client = axios.create({ httpAgent: this.agent, httpsAgent: this.httpsAgent, validateStatus: () => true, timeout: 10_000, maxRedirects: 0 });
   }
 
   static async create(options: ClusterOptions): Promise<TestCluster> {
@@ -74,7 +92,7 @@ export class TestCluster {
     const nodes = [];
     for (let id = 1; id <= options.size; id += 1) {
       const host = options.host_of?.(id) ?? '127.0.0.1';
-      const url = `http://${host}:${await freePort(host)}`;
+      const url = `${options.tls === undefined ? 'http' : 'https'}://${host}:${await freePort(host)}`;
       cluster.urls.set(id, url);
       nodes.push({ id, url });
     }
@@ -87,9 +105,18 @@ export class TestCluster {
       ...(options.log_entries_max === undefined ? {} : { log_entries_max: options.log_entries_max }),
       ...(options.write_timeout_ms === undefined ? {} : { write_timeout_ms: options.write_timeout_ms }),
     };
-    cluster.configFile = path.join(cluster.dir, 'config.json');
-    fs.writeFileSync(cluster.configFile, JSON.stringify(config, null, 2));
+    for (const id of cluster.ids()) {
+      // Without TLS every node reads one config.json; with it, each its own, naming its certificate.
+      const tls = cluster.tlsFilesOf?.(id);
+      const file = path.join(cluster.dir, tls === undefined ? 'config.json' : `config-${id}.json`);
+      fs.writeFileSync(file, JSON.stringify(tls === undefined ? config : { ...config, tls }, null, 2));
+      cluster.configFiles.set(id, file);
+    }
     return cluster;
+  }
+
+  configFile(id: number): string {
+    return this.configFiles.get(id) as string;
   }
 
   ids(): number[] {
@@ -110,7 +137,7 @@ export class TestCluster {
     // DDB_NODE_FLAGS: more node flags for every ddb process, after (so overriding) the runtime's
     // own, e.g. "--cpu-prof" to profile a bench run.
     const flags = process.env.DDB_NODE_FLAGS?.split(' ').filter((flag) => flag !== '') ?? [];
-    const args = [...NODE_RUNTIME_FLAGS, ...flags, MAIN, port, '--config', this.configFile, '--log-level', process.env.DDB_TEST_LOG_LEVEL ?? 'info'];
+    const args = [...NODE_RUNTIME_FLAGS, ...flags, MAIN, port, '--config', this.configFile(id), '--log-level', process.env.DDB_TEST_LOG_LEVEL ?? 'info'];
     if (this.options.in_memory) args.push('--in-memory');
     const log = fs.openSync(this.logFile(id), 'a');
     const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], cwd: ROOT });
@@ -205,6 +232,7 @@ export class TestCluster {
     // After the kills, so in-flight requests fail at once instead of waiting for their timeouts.
     await Promise.all(this.stoppers.splice(0).map((stop) => stop()));
     this.agent.destroy();
+    this.httpsAgent.destroy();
     if (process.env.DDB_KEEP_TEST_DIRS !== '1') fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@
  * through a plain socket so a test can send any bytes at all.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { FrameType, type FrameTypeCode, FrameWriter } from '../../src/replication/peer-frames';
 import { PEER_PATH, PEER_PROTOCOL, clientProof, newNonce, parseNonce, sessionKeys } from '../../src/replication/peer-handshake';
 
@@ -18,6 +19,8 @@ export interface UpgradeAttempt {
   /** Replaces the fresh nonce (to replay a captured request). */
   client_nonce?: Buffer;
   path?: string;
+  /** Over TLS, trusting `ca`, showing `cert` and `key` if given. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 export interface UpgradeResult {
@@ -36,10 +39,13 @@ export function upgrade(attempt: UpgradeAttempt): Promise<UpgradeResult> {
   const ids = { client_id: Number(attempt.from), server_id: Number(attempt.to), client_nonce };
   const proof = attempt.proof ?? clientProof(attempt.secret, ids).toString('base64');
   return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(url.port), url.hostname);
+    const socket =
+      attempt.tls === undefined
+        ? net.connect(Number(url.port), url.hostname)
+        : tls.connect({ port: Number(url.port), host: url.hostname, ...attempt.tls });
     let received = '';
     socket.on('error', reject);
-    socket.on('connect', () => {
+    socket.on(attempt.tls === undefined ? 'connect' : 'secureConnect', () => {
       socket.write(
         `GET ${attempt.path ?? PEER_PATH} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: Upgrade\r\nupgrade: ${PEER_PROTOCOL}\r\n` +
           `x-ddb-from: ${attempt.from}\r\nx-ddb-to: ${attempt.to}\r\nx-ddb-nonce: ${client_nonce.toString('base64')}\r\nx-ddb-proof: ${proof}\r\n\r\n`,

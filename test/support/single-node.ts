@@ -6,13 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Express } from 'express';
 import { createApp } from '../../src/http/app';
-import { createNode } from '../../src/node/create-node';
+import { createNode, type ProcessNode } from '../../src/node/create-node';
 import type { DdbNode } from '../../src/node/node';
 import { parseConfig } from '../../utils/config';
 import { createSilentLogger } from '../../utils/logger';
 
 export interface TestNode {
   node: DdbNode;
+  /** The node with its peer transport, for a server in front of it (src/http/server.ts). */
+  process_node: ProcessNode;
   app: Express;
   stop: () => void;
 }
@@ -23,7 +25,8 @@ export async function startSingleNode(options: { body_limit_bytes?: number } = {
     ...(options.body_limit_bytes === undefined ? {} : { body_limit_bytes: options.body_limit_bytes }),
   });
   const logger = createSilentLogger();
-  const { node } = createNode({ config, self: config.nodes[0], data_dir: null, logger, secret: randomBytes(32) });
+  const process_node = createNode({ config, self: config.nodes[0], data_dir: null, logger, cluster_secret: randomBytes(32) });
+  const { node } = process_node;
   node.start();
   const deadline = Date.now() + 5000;
   while (node.status().role !== 'master') {
@@ -31,5 +34,5 @@ export async function startSingleNode(options: { body_limit_bytes?: number } = {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const app = createApp(node, { logger, body_limit_bytes: config.body_limit_bytes });
-  return { node, app, stop: () => node.stop() };
+  return { node, process_node, app, stop: () => node.stop() };
 }

@@ -10,6 +10,8 @@ const nodes = [
   { id: 1, url: 'http://127.0.0.1:8080' },
   { id: 2, url: 'http://127.0.0.1:8081' },
 ];
+const httpsNodes = nodes.map((node) => ({ ...node, url: node.url.replace('http:', 'https:') }));
+const tls = { cert_file: 'node.crt', key_file: 'node.key', ca_file: 'ca.crt' };
 
 describe('parseConfig', () => {
   it('fills in the contract defaults', () => {
@@ -33,6 +35,14 @@ describe('parseConfig', () => {
     [{ nodes: [nodes[0], { id: 2, url: 'http://127.0.0.1:8080' }] }, /127.0.0.1:8080 appears twice/],
     [{ nodes, heartbeat_ms: 1000, failover_timeout_ms: 500 }, /heartbeat_ms \(1000\) must be below failover_timeout_ms/],
     [{ nodes: [{ id: 1, url: 'ftp://x:1' }] }, /\/nodes\/0\/url must match/],
+    [{ nodes: [nodes[0], { id: 2, url: 'https://127.0.0.1:8081' }], tls }, /node 1 uses http:\/\/ but node 2 uses https:\/\/; every node must use the same scheme/],
+    [{ nodes: httpsNodes }, /URLs are https:\/\/ but there is no "tls" key; add "tls": \{"cert_file"/],
+    [{ nodes, tls }, /"tls" is set but the nodes' URLs are http:\/\/; change every URL to https:\/\//],
+    [{ nodes: httpsNodes, tls: { cert_file: 'a', key_file: 'b' } }, /missing key 'ca_file' at \/tls/],
+    [{ nodes: httpsNodes, tls: { ...tls, ca: 'c' } }, /unknown key 'ca' at \/tls/],
+    [{ nodes, insecure: 'yes' }, /\/insecure must be boolean/],
+    [{ nodes, cluster_secret_file: '' }, /\/cluster_secret_file must NOT have fewer than 1 characters/],
+    [{ nodes, users_file: 7 }, /\/users_file must be string/],
   ])('refuses %j', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(message);
   });
@@ -46,6 +56,26 @@ describe('parseConfig', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('resolves file names against the config file\'s directory, and puts cluster.key beside it by default', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddb-config-'));
+    const file = path.join(dir, 'config.json');
+    try {
+      fs.writeFileSync(file, JSON.stringify({ nodes: httpsNodes, tls: { ...tls, ca_file: '/etc/ddb/ca.crt' }, users_file: 'users.json' }));
+      const config = loadConfig(path.relative(process.cwd(), file));
+      expect(config).toMatchObject({ config_dir: dir, cluster_secret_file: path.join(dir, 'cluster.key'), users_file: path.join(dir, 'users.json'), insecure: false });
+      expect(config.tls).toEqual({ cert_file: path.join(dir, 'node.crt'), key_file: path.join(dir, 'node.key'), ca_file: '/etc/ddb/ca.crt' });
+      fs.writeFileSync(file, JSON.stringify({ nodes, cluster_secret_file: '../keys/ddb.key', insecure: true }));
+      expect(loadConfig(file)).toMatchObject({ cluster_secret_file: path.join(path.dirname(dir), 'keys', 'ddb.key'), insecure: true });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resolves against the working directory for a config that is no file', () => {
+    expect(parseConfig({ nodes }).cluster_secret_file).toBe(path.resolve('cluster.key'));
+    expect(parseConfig({ nodes }, { config_dir: '/srv/ddb' }).cluster_secret_file).toBe('/srv/ddb/cluster.key');
   });
 
   it('finds a node by port, and names the known ports otherwise', () => {

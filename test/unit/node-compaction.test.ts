@@ -30,7 +30,7 @@ afterEach(() => {
 
 it('keeps the log near log_entries_max while writes keep coming', async () => {
   const config = parseConfig({ nodes: [{ id: 1, url: 'http://127.0.0.1:1' }], log_entries_max: LOG_ENTRIES_MAX });
-  const started = createNode({ config, self: config.nodes[0], data_dir: dir, logger: createSilentLogger(), secret: randomBytes(32) }).node;
+  const started = createNode({ config, self: config.nodes[0], data_dir: dir, logger: createSilentLogger(), cluster_secret: randomBytes(32) }).node;
   node = started;
   started.start();
   await pollUntil(() => started.status().role === 'master', { timeout_ms: 5000, interval_ms: 5, what: 'the single node to become master' });

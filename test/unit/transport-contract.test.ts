@@ -48,7 +48,7 @@ async function httpPair(): Promise<TwoNodes> {
   const nodes: ProcessNode[] = [];
   const servers: http.Server[] = [];
   for (const self of config.nodes) {
-    const process_node = createNode({ config, self, data_dir: null, logger, secret });
+    const process_node = createNode({ config, self, data_dir: null, logger, cluster_secret: secret });
     const server = createServer(process_node, createApp(process_node.node, { logger, body_limit_bytes: config.body_limit_bytes }), logger);
     await listen(server, Number(new URL(self.url).port), '127.0.0.1');
     process_node.node.start();
