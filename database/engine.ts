@@ -49,6 +49,25 @@ export class Engine {
     }
   }
 
+  /**
+   * Runs a SQL write exactly as apply would, then undoes it, leaving the state
+   * as it was: the trial run in which the master measures a write before
+   * proposing it (src/node/sql-executor/). Other commands cost bounded work and
+   * need no trial.
+   */
+  trial(command: Command, context: ApplyContext): ApplyResult {
+    if (command.type !== 'sql') return { ok: true, value: null };
+    this.functions.beginApply(context);
+    try {
+      return { ok: true, value: this.runSql(command.db_name, command.script, command.params, 'rollback') };
+    } catch (error) {
+      if (error instanceof DdbError) return { ok: false, error: toErrorBody(error) };
+      throw error;
+    } finally {
+      this.functions.endApply();
+    }
+  }
+
   defaultDatabase(): string {
     return this.catalog.defaultName();
   }
@@ -168,12 +187,12 @@ export class Engine {
     }
   }
 
-  private runSql(db_name: string | null, script: unknown, params: SqlParams | undefined): unknown {
+  private runSql(db_name: string | null, script: unknown, params: SqlParams | undefined, then: 'commit' | 'rollback' = 'commit'): unknown {
     if (typeof script !== 'string') throw new DdbError('INVALID_REQUEST', 'script must be a string');
     const analysis = analyzeScript(script);
     const bind = bindArguments(analysis.parsed.length, params);
     try {
-      return runScript(this.environment, analysis, db_name, bind);
+      return runScript(this.environment, analysis, db_name, bind, then);
     } finally {
       // A schema may have changed (or changed and rolled back): cached table shapes may be stale.
       if (analysis.privileged) this.catalog.all().forEach((entry) => entry.tables.clear());

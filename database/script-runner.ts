@@ -32,13 +32,24 @@ export interface ScriptEnvironment {
 
 export const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
 
-/** Applies a script; returns one statement's result, or `{results}` for several. */
-export function runScript(environment: ScriptEnvironment, analysis: ScriptAnalysis, db_name: string | null, bind: BindArguments): unknown {
+/**
+ * Applies a script; returns one statement's result, or `{results}` for several.
+ * `then: 'rollback'` runs it all and undoes it: the master's trial run of a
+ * write, which measures its cost before the write may enter the log.
+ */
+export function runScript(
+  environment: ScriptEnvironment,
+  analysis: ScriptAnalysis,
+  db_name: string | null,
+  bind: BindArguments,
+  then: 'commit' | 'rollback' = 'commit',
+): unknown {
   const run = new ScriptRun(environment, db_name);
   try {
     const count = analysis.parsed.length;
     const results = analysis.parsed.map((statement, index) => inStatement(index, count, () => run.execute(statement, bind)));
-    run.commit(analysis.temporary);
+    if (then === 'rollback') run.rollback();
+    else run.commit(analysis.temporary);
     return results.length === 1 ? results[0] : { results };
   } catch (error) {
     run.rollback();

@@ -22,7 +22,7 @@ export function queryRoutes(router: IRouter, service: DatabaseService): void {
     const script = classifyScript(body.query);
     if (script.kind === 'read') {
       await service.readBarrier(query.consistency ?? 'local');
-      reply(response, 200, shape(service.engine.query(db_name, body.query, body.params)));
+      reply(response, 200, shape(await service.query(db_name, body.query, body.params)));
       return;
     }
     const command = { type: 'sql' as const, db_name, script: body.query, params: body.params };

@@ -27,6 +27,12 @@ export interface ClusterConfig {
   write_timeout_ms: number;
   /** Entries kept in memory before the log is compacted into a snapshot. */
   log_entries_max: number;
+  /**
+   * Longest a SQL read may run before it is stopped (408 QUERY_TIMEOUT). A SQL
+   * write gets the smaller of this and half of failover_timeout_ms for its
+   * trial run on the master, because every node applies it on its main thread.
+   */
+  statement_timeout_ms: number;
   /** Users with password hashes and roles (src/auth/), relative to the config file; absent, the public API is open. */
   users_file?: string;
   /** The directory config.json is in (the working directory for a config that is no file): relative paths start here. */
@@ -56,6 +62,7 @@ export const CONFIG_DEFAULTS = {
   body_limit_bytes: 1_048_576,
   write_timeout_ms: 5000,
   log_entries_max: 10_000,
+  statement_timeout_ms: 5000,
   insecure: false,
 } as const;
 
@@ -87,6 +94,7 @@ const configSchema = {
     body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 1_073_741_824 },
     write_timeout_ms: { type: 'integer', minimum: 10, maximum: 600_000 },
     log_entries_max: { type: 'integer', minimum: 10, maximum: 10_000_000 },
+    statement_timeout_ms: { type: 'integer', minimum: 10, maximum: 3_600_000 },
     users_file: { type: 'string', minLength: 1 },
     cluster_secret_file: fileName,
     tls: {

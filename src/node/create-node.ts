@@ -9,9 +9,11 @@ import { ChannelTransport } from '../replication/channel-transport';
 import { peerInspector } from '../replication/peer-inspector';
 import { openStorage } from '../replication/storage';
 import type { TlsMaterial } from '../http/tls-material';
+import type { ClusterConfig } from '../../utils/config';
 import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
 import { DdbNode, type NodeOptions } from './node';
+import { ProcessSqlExecutor } from './sql-executor/process-executor';
 
 export interface ProcessNodeOptions extends NodeOptions {
   /** Where term, vote, log and snapshots live; null keeps nothing on disk (`--in-memory`). */
@@ -29,6 +31,15 @@ export interface ProcessNode {
 
 /** Snapshots still travel in one frame (until they are sent in chunks), so the limit is generous. */
 export const PEER_FRAME_BYTES_MAX = 512 * 1024 * 1024;
+
+/**
+ * A SQL write's trial budget: every node applies the write on its main
+ * thread, where anything near the fail-over timeout would make the slaves
+ * think the master died (and the master's heartbeats stop meanwhile).
+ */
+export function writeTrialBudgetMs(config: Pick<ClusterConfig, 'statement_timeout_ms' | 'failover_timeout_ms'>): number {
+  return Math.max(1, Math.min(config.statement_timeout_ms, Math.floor(config.failover_timeout_ms / 2)));
+}
 
 export function createNode(options: ProcessNodeOptions): ProcessNode {
   const { config, self, logger } = options;
@@ -53,6 +64,13 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
     storage: openStorage<LogPayload>(options.data_dir),
     transport,
     randomSeed: () => randomInt(0, 2 ** 32 - 1),
+    sqlExecutor: (state) =>
+      new ProcessSqlExecutor({
+        state,
+        logger,
+        query_timeout_ms: config.statement_timeout_ms,
+        trial_timeout_ms: writeTrialBudgetMs(config),
+      }),
     fatal: (error) => {
       process.nextTick(() => {
         throw error;

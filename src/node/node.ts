@@ -11,7 +11,7 @@
  *
  * It is the only place where milliseconds become ticks (ticks.ts).
  */
-import type { Command } from '../../database/commands';
+import type { Command, SqlParams } from '../../database/commands';
 import type { Caller, DatabaseService, NodeStatus } from '../../handlers/service';
 import type { ClusterConfig, NodeConfig } from '../../utils/config';
 import type { Logger } from '../../utils/logger';
@@ -32,6 +32,8 @@ import { SharedReadIndex } from './shared-read-index';
 import { TickClock, timingFor, type Timing } from './ticks';
 import { ProposalWaiters } from './waiters';
 import { WritePath } from './write-path';
+import { InlineSqlExecutor } from './sql-executor/inline-executor';
+import type { SqlExecutor } from './sql-executor/sql-executor';
 import type { Timer } from './clock';
 
 export interface NodeOptions {
@@ -55,6 +57,7 @@ export type ReplicaLimits = { [key in keyof typeof REPLICA_LIMITS]: number };
 export class DdbNode implements DatabaseService {
   readonly timing: Timing;
   private readonly machine: AppliedState;
+  private readonly sql: SqlExecutor;
   private readonly replica: Replica<LogPayload>;
   private readonly loop: ReadyLoop<LogPayload>;
   private readonly compaction: Compaction;
@@ -77,6 +80,7 @@ export class DdbNode implements DatabaseService {
     this.timing = timingFor(config);
     for (const node of config.nodes) this.urls.set(node.id, node.url.replace(/\/$/, ''));
     this.machine = new AppliedState();
+    this.sql = environment.sqlExecutor?.(this.machine) ?? new InlineSqlExecutor(this.machine);
     const recovered = storage.recovered();
     const last_applied_term = recovered.snapshot === null ? 0 : this.restoreSnapshot(recovered.snapshot);
     const restored = { ...recovered, snapshot: recovered.snapshot && { meta: recovered.snapshot.meta, data: IMAGE_IN_STORAGE } };
@@ -113,6 +117,7 @@ export class DdbNode implements DatabaseService {
       proposals: this.proposals,
       forwarded: new ForwardQueue((master, writes, timeout_ms) => transport.forwardWrites(master, writes, timeout_ms), clock),
       authorize: options.authorize ?? (() => undefined),
+      trial: (command, context) => this.sql.trial(command, context),
       write_timeout_ms: config.write_timeout_ms,
       randomSeed: () => environment.randomSeed(),
       masterUrl: (id) => this.urls.get(id) ?? null,
@@ -168,6 +173,7 @@ export class DdbNode implements DatabaseService {
     this.proposals.failAll('the node is shutting down');
     this.environment.transport.close();
     this.environment.storage.close();
+    this.sql.close();
     this.machine.close();
   }
 
@@ -180,6 +186,7 @@ export class DdbNode implements DatabaseService {
     this.stopped = true;
     this.ticker?.cancel();
     this.loop.stop();
+    this.sql.close();
     this.machine.close();
   }
 
@@ -268,6 +275,7 @@ export class DdbNode implements DatabaseService {
   private applyEntry(entry: Entry<LogPayload>): void {
     if (entry.index <= this.machine.applied_index) return;
     const result = this.machine.apply(entry);
+    this.sql.applied(entry);
     this.compaction.last_applied_term = entry.term;
     this.proposals.applied(entry.index, entry.term, result);
     this.environment.observer?.applied(entry, this.machine);
@@ -283,6 +291,7 @@ export class DdbNode implements DatabaseService {
   /** Restores the engine from a snapshot; returns the term of its last entry. */
   private restoreSnapshot(snapshot: Snapshot): number {
     this.machine.restore(snapshot.data);
+    this.sql.restored();
     this.environment.observer?.restored(snapshot.meta, this.machine);
     return snapshot.meta.last_term;
   }
@@ -299,6 +308,10 @@ export class DdbNode implements DatabaseService {
 
   writeAsMaster(command: Command, caller?: Caller): Promise<unknown> {
     return this.writes.writeAsMaster(command, caller);
+  }
+
+  query(db_name: string | null, script: string, params?: SqlParams): Promise<unknown> {
+    return this.sql.query(db_name, script, params);
   }
 
   readBarrier(consistency: 'local' | 'strong'): Promise<void> {
