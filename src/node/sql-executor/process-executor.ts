@@ -115,7 +115,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
       job.timer = setTimeout(() => {
         const index = this.queue.indexOf(job);
         if (index >= 0) this.queue.splice(index, 1);
-        this.settle(job, timedOut(job));
+        this.settle(job, timedOut(job, 'waiting'));
       }, timeout_ms);
       job.timer.unref();
       this.queue.push(job);
@@ -152,7 +152,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
     job.timer = setTimeout(() => {
       this.options.logger.warn('SQL stopped: it ran past its budget', { kind: job.work.kind, budget_ms: job.timeout_ms });
       this.stopChild();
-      this.finishCurrent(timedOut(job));
+      this.finishCurrent(timedOut(job, 'running'));
     }, job.timeout_ms);
     job.timer.unref();
   }
@@ -246,9 +246,10 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
 const EXECUTOR_ENDED = 'the SQL executor ended while running this statement';
 
-function timedOut(job: Job): DdbError {
-  const what = job.work.kind === 'query' ? 'this read ran' : "this write's trial run on the master ran";
-  return new DdbError('QUERY_TIMEOUT', `${what} longer than ${job.timeout_ms} ms and was stopped; nothing was changed`, { timeout_ms: job.timeout_ms });
+function timedOut(job: Job, phase: 'waiting' | 'running'): DdbError {
+  const what = job.work.kind === 'query' ? 'this read' : "this write's trial run on the master";
+  const how = phase === 'running' ? `ran longer than ${job.timeout_ms} ms and was stopped` : `waited longer than ${job.timeout_ms} ms behind other SQL on this node`;
+  return new DdbError('QUERY_TIMEOUT', `${what} ${how}; nothing was changed`, { timeout_ms: job.timeout_ms });
 }
 
 /** The compiled executor beside this file; under ts-jest (sources run as .ts) the one the build put in dist/. */
