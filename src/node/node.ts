@@ -32,6 +32,7 @@ import { SharedReadIndex } from './shared-read-index';
 import { TickClock, timingFor, type Timing } from './ticks';
 import { ProposalWaiters } from './waiters';
 import { WritePath } from './write-path';
+import { APPEND_BYTES_MAX, entryBytes } from './payload-bytes';
 import { InlineSqlExecutor } from './sql-executor/inline-executor';
 import type { SqlExecutor } from './sql-executor/sql-executor';
 import type { Timer } from './clock';
@@ -93,6 +94,8 @@ export class DdbNode implements DatabaseService {
         failover_timeout_ticks: this.timing.failover_timeout_ticks,
         election_stagger_ticks: this.timing.election_stagger_ticks,
         ...limits,
+        append_bytes_max: APPEND_BYTES_MAX,
+        entry_bytes: entryBytes,
       },
       restored,
     );
