@@ -1,5 +1,5 @@
 /**
- * About how many bytes an entry takes in a peer frame, without encoding it:
+ * About how many bytes an entry (or a forwarded write) takes in a peer frame, without encoding it:
  * the replica keeps each append within a byte budget with it (an append of
  * 512 writes near the body limit would otherwise be one JSON text of half a
  * gigabyte, beyond what V8 can make into a string). A string counts its
@@ -15,11 +15,15 @@ const VALUE_OVERHEAD_BYTES = 8;
 /** The byte budget of one append beyond its first entry: ×6 for JSON escapes stays far below V8's ~512 MiB string limit. */
 export const APPEND_BYTES_MAX = 16 * 1024 * 1024;
 
+/** The same budget for a batch of forwarded writes, which travels as one JSON text too. */
+export const FORWARD_BATCH_BYTES_MAX = APPEND_BYTES_MAX;
+
 export function entryBytes(entry: Entry<LogPayload>): number {
   return VALUE_OVERHEAD_BYTES * 4 + (entry.data === null ? 0 : valueBytes(entry.data.command));
 }
 
-function valueBytes(value: unknown): number {
+/** About the bytes of a JSON value's encoding (one escaped character counted as one). */
+export function valueBytes(value: unknown): number {
   if (typeof value === 'string') return value.length + VALUE_OVERHEAD_BYTES;
   if (value === null || typeof value !== 'object') return VALUE_OVERHEAD_BYTES;
   let bytes = VALUE_OVERHEAD_BYTES;
