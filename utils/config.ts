@@ -91,7 +91,8 @@ const configSchema = {
     failover_timeout_ms: { type: 'integer', minimum: 20, maximum: 600_000 },
     election_stagger_ms: { type: 'integer', minimum: 0, maximum: 600_000 },
     data_dir: { type: 'string', minLength: 1 },
-    body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 1_073_741_824 },
+    // 64 MiB at most: a value must fit, with JSON's escapes, in one string V8 can make (~512 MiB).
+    body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 67_108_864 },
     write_timeout_ms: { type: 'integer', minimum: 10, maximum: 600_000 },
     log_entries_max: { type: 'integer', minimum: 10, maximum: 10_000_000 },
     statement_timeout_ms: { type: 'integer', minimum: 10, maximum: 3_600_000 },

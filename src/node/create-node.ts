@@ -14,6 +14,7 @@ import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
 import { DdbNode, type NodeOptions } from './node';
 import { ProcessSqlExecutor } from './sql-executor/process-executor';
+import { APPEND_BYTES_MAX } from './payload-bytes';
 
 export interface ProcessNodeOptions extends NodeOptions {
   /** Where term, vote, log and snapshots live; null keeps nothing on disk (`--in-memory`). */
@@ -29,8 +30,14 @@ export interface ProcessNode {
   transport: ChannelTransport;
 }
 
-/** Snapshots still travel in one frame (until they are sent in chunks), so the limit is generous. */
-export const PEER_FRAME_BYTES_MAX = 512 * 1024 * 1024;
+/**
+ * The largest peer frame a node takes: an append within its byte budget plus
+ * one entry near the body limit, each character of them up to six bytes of
+ * JSON (snapshots travel in parts of their own size: snapshot-stream.ts).
+ */
+export function peerFrameBytesMax(config: Pick<ClusterConfig, 'body_limit_bytes'>): number {
+  return Math.min(2 ** 32 - 1, 6 * (APPEND_BYTES_MAX + config.body_limit_bytes) + 1024 * 1024);
+}
 
 /**
  * A SQL write's trial budget: every node applies the write on its main
@@ -55,7 +62,7 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
     inspect: peerInspector(self.id),
     ...(local_address === undefined ? {} : { local_address }),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
-    frame_bytes_max: PEER_FRAME_BYTES_MAX,
+    frame_bytes_max: peerFrameBytesMax(config),
     keepalive_ms: Math.max(50, Math.min(1000, Math.floor(config.failover_timeout_ms / 2))),
     redial_backoff_ms_max: config.heartbeat_ms,
   });
