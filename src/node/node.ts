@@ -16,6 +16,7 @@ import type { Caller, DatabaseService, NodeStatus } from '../../handlers/service
 import type { ClusterConfig, NodeConfig } from '../../utils/config';
 import type { Logger } from '../../utils/logger';
 import type { Entry, Message, ReadState, ReplicaStatus, Snapshot } from '../replication/messages';
+import { snapshotChecksum } from '../replication/peer-validation';
 import { Replica } from '../replication/replica';
 import { AppliedState, type LogPayload } from './applied-state';
 import { ChangeSignal } from './change-signal';
@@ -187,8 +188,27 @@ export class DdbNode implements DatabaseService {
 
   receive(messages: Message<LogPayload>[]): void {
     if (this.stopped) return;
-    for (const message of messages) this.replica.step(message);
+    for (const message of messages) {
+      if (message.type === 'install_snapshot' && !this.snapshotLoads(message.snapshot)) continue;
+      this.replica.step(message);
+    }
     this.loop.schedule();
+  }
+
+  /**
+   * A snapshot from the master is loaded into a fresh engine before the
+   * replica sees it: one that does not load is dropped as if never received
+   * (the master sends it again, or another), and nothing of this node's
+   * state is touched. Its checksum was verified by the channel already.
+   */
+  private snapshotLoads(snapshot: Snapshot): boolean {
+    try {
+      AppliedState.check(snapshot.data, snapshot.meta.last_index);
+      return true;
+    } catch (error) {
+      this.options.logger.error('refused a snapshot from the master: it does not load', { last_index: snapshot.meta.last_index, error: (error as Error).message });
+      return false;
+    }
   }
 
   proposeForwarded(writes: ForwardedWrite[]): Promise<ForwardAnswer[]> {
@@ -251,7 +271,7 @@ export class DdbNode implements DatabaseService {
       if (loaded === null || loaded.meta.last_index < message.snapshot.meta.last_index) {
         throw new Error(`storage holds the snapshot at ${String(loaded?.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
       }
-      return { ...message, snapshot: loaded };
+      return { ...message, snapshot: loaded, checksum: snapshotChecksum(loaded.data) };
     });
   }
 
@@ -273,9 +293,13 @@ export class DdbNode implements DatabaseService {
     this.environment.observer?.applied(entry, this.machine);
   }
 
+  /**
+   * Restores first, then stores: storage never holds a snapshot that did not
+   * load (it was loaded once already, when it arrived: receive()).
+   */
   private installSnapshot(snapshot: Snapshot): void {
-    this.environment.storage.saveSnapshot(snapshot);
     this.compaction.last_applied_term = this.restoreSnapshot(snapshot);
+    this.environment.storage.saveSnapshot(snapshot);
     this.proposals.skippedTo(snapshot.meta.last_index);
     this.options.logger.info('installed snapshot from the master', { last_index: snapshot.meta.last_index });
   }
