@@ -264,14 +264,19 @@ export class DdbNode implements DatabaseService {
    * goes instead. Found by the node-level simulator; before, the node exited.
    */
   private withSnapshotImages(messages: Message<LogPayload>[]): Message<LogPayload>[] {
-    let loaded: Snapshot | null = null;
+    let loaded: { snapshot: Snapshot; checksum: string } | null = null;
     return messages.map((message) => {
-      if (message.type !== 'install_snapshot' || message.snapshot.data !== IMAGE_IN_STORAGE) return message;
-      loaded ??= this.environment.storage.loadSnapshot();
-      if (loaded === null || loaded.meta.last_index < message.snapshot.meta.last_index) {
-        throw new Error(`storage holds the snapshot at ${String(loaded?.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
+      if (message.type !== 'install_snapshot') return message;
+      // The replica may hold the image itself (one it received from a master): it is checksummed as it goes.
+      if (message.snapshot.data !== IMAGE_IN_STORAGE) return { ...message, checksum: snapshotChecksum(message.snapshot.data) };
+      if (loaded === null) {
+        const snapshot = this.environment.storage.loadSnapshot();
+        loaded = snapshot === null ? null : { snapshot, checksum: snapshotChecksum(snapshot.data) };
       }
-      return { ...message, snapshot: loaded, checksum: snapshotChecksum(loaded.data) };
+      if (loaded === null || loaded.snapshot.meta.last_index < message.snapshot.meta.last_index) {
+        throw new Error(`storage holds the snapshot at ${String(loaded?.snapshot.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
+      }
+      return { ...message, snapshot: loaded.snapshot, checksum: loaded.checksum };
     });
   }
 
