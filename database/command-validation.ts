@@ -8,11 +8,13 @@
  * every committed command with it again, so a bad command already in a log
  * is an error result, never a crash.
  *
- * It walks the command once and measures it on the way: `bytes` is the
- * UTF-8 size of its strings and keys plus a few bytes per value, which a
- * client's JSON body for the same command is never smaller than (the body
- * carries the same strings), so it is compared with body_limit_bytes
- * without encoding the command again.
+ * It walks the command once and measures it on the way, without encoding
+ * it again: `bytes` is the UTF-8 size of its strings and keys (a database
+ * name aside: it may come from the query string), 1 per number and 4 per
+ * boolean or null. The JSON body a client sends for the same command carries
+ * all of those at least as long, so a command the public API accepted is
+ * never over body_limit_bytes here; what the measure leaves out (quotes,
+ * colons, escapes) is bounded by the field and length limits.
  */
 import { NAME_PATTERN } from './catalog';
 import { COLUMNS_PER_TABLE_MAX } from './table-commands';
@@ -22,8 +24,6 @@ export const ROW_ID_CHARS_MAX = 512;
 export const ROW_FIELDS_MAX = 1000;
 export const SCRIPT_CHARS_MAX = 1_000_000;
 export const PARAMS_MAX = 999;
-/** Structure bytes counted per value or key besides its text: quotes, colon, comma. */
-const STRUCTURE_BYTES = 4;
 
 const COMMAND_FIELDS: Record<string, readonly string[]> = {
   init_database: ['type', 'db_name'],
@@ -63,18 +63,18 @@ function name(value: unknown, what: string): number {
     if (known_names.size >= KNOWN_NAMES_MAX) known_names.clear();
     known_names.add(value);
   }
-  return value.length + STRUCTURE_BYTES;
+  return value.length;
 }
 
 function scalar(value: unknown, what: string): number {
   switch (typeof value) {
     case 'string':
-      return Buffer.byteLength(value) + STRUCTURE_BYTES;
+      return Buffer.byteLength(value);
     case 'number':
       if (!Number.isFinite(value)) fail(`${what} must be a finite number`);
-      return 8;
+      return 1;
     case 'boolean':
-      return 5;
+      return 4;
     default:
       if (value === null) return 4;
       return fail(`${what} must be a JSON scalar`);
@@ -83,7 +83,7 @@ function scalar(value: unknown, what: string): number {
 
 function row(value: unknown, what: string, fields_min: number): number {
   if (!isObject(value)) fail(`${what} must be an object`);
-  let bytes = 2;
+  let bytes = 0;
   let count = 0;
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
@@ -96,7 +96,7 @@ function row(value: unknown, what: string, fields_min: number): number {
 }
 
 function params(value: unknown): number {
-  let bytes = 2;
+  let bytes = 0;
   if (Array.isArray(value)) {
     if (value.length > PARAMS_MAX) fail(`params has more than ${PARAMS_MAX} values`);
     for (let index = 0; index < value.length; index += 1) bytes += scalar(value[index], `params[${index}]`);
@@ -108,20 +108,22 @@ function params(value: unknown): number {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     count += 1;
     if (count > PARAMS_MAX) fail(`params has more than ${PARAMS_MAX} values`);
-    bytes += Buffer.byteLength(key) + STRUCTURE_BYTES + scalar(value[key], `params.${key}`);
+    bytes += Buffer.byteLength(key) + scalar(value[key], `params.${key}`);
   }
   return bytes;
 }
 
+/** Checked, but not counted: it may come from `?db=`, outside the body. */
 function database(value: unknown): number {
-  return value === null ? 4 : name(value, 'db_name');
+  if (value !== null) name(value, 'db_name');
+  return 0;
 }
 
 function rowId(value: unknown): number {
   if (typeof value !== 'string' || value.length === 0 || value.length > ROW_ID_CHARS_MAX) {
     fail(`row_id must be a string of 1 to ${ROW_ID_CHARS_MAX} characters`);
   }
-  return Buffer.byteLength(value) + STRUCTURE_BYTES;
+  return Buffer.byteLength(value);
 }
 
 /**
@@ -143,7 +145,7 @@ export function checkCommand(value: unknown): number {
   }
   const has_params = type === 'sql' && value.params !== undefined;
   if (count !== (REQUIRED[type] as number) + (has_params ? 1 : 0)) fail(`a ${type} command lacks a field`);
-  let bytes = 16 + type.length;
+  let bytes = 0;
   switch (type) {
     case 'init_database':
       return bytes + name(value.db_name, 'db_name');
@@ -170,7 +172,7 @@ export function checkCommand(value: unknown): number {
       if (typeof script !== 'string' || script.length === 0 || script.length > SCRIPT_CHARS_MAX) {
         fail(`script must be a string of 1 to ${SCRIPT_CHARS_MAX} characters`);
       }
-      bytes += database(value.db_name) + Buffer.byteLength(script) + STRUCTURE_BYTES;
+      bytes += database(value.db_name) + Buffer.byteLength(script);
       return has_params ? bytes + params(value.params) : bytes;
     }
   }

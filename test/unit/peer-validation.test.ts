@@ -242,6 +242,23 @@ describe('forwarded writes', () => {
   });
 });
 
+describe('the measure of a command is never more than the body the public API took for it', () => {
+  const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,20}$/);
+  const value = fc.oneof(fc.string({ maxLength: 30, unit: 'binary' }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+  it('for inserts and SQL', () => {
+    fc.assert(
+      fc.property(name, fc.oneof(fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }), fc.integer()), fc.dictionary(name, value, { maxKeys: 20 }), fc.string({ minLength: 1, maxLength: 60, unit: 'binary' }), fc.array(value, { maxLength: 5 }), (table, row_id, data, script, params) => {
+        const body = { table_name: table, row_id, data };
+        const command = { type: 'insert', db_name: 'some_database', table_name: table, row_id: String(row_id), data };
+        expect(checkCommand(command)).toBeLessThanOrEqual(Buffer.byteLength(JSON.stringify(body)));
+        const sql = { type: 'sql', db_name: null, script, params };
+        expect(checkCommand(sql)).toBeLessThanOrEqual(Buffer.byteLength(JSON.stringify({ query: script, params })));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('the replica simulator: every message it sends passes', () => {
   it('over fault scenarios', () => {
     let checked = 0;
