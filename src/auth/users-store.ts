@@ -1,0 +1,43 @@
+/**
+ * Writing the users file, for `ddb user`: atomically (a temporary file beside
+ * it, fsynced, renamed over it, the directory fsynced), mode 0600, so a node
+ * that re-reads it sees the old file or the new one, never half of one.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../../utils/config-error';
+import { parseUsers, readUsersFile, type UsersFile } from './users-file';
+
+/** The file's users, or none when it does not exist yet. */
+export function readOrEmpty(file: string): UsersFile {
+  if (!fs.existsSync(file)) return { users: {} };
+  return readUsersFile(file);
+}
+
+export function writeUsersFile(file: string, users: UsersFile): void {
+  parseUsers(users, file); // never write a file a node would refuse
+  const directory = path.dirname(file);
+  if (!fs.existsSync(directory)) throw new ConfigError(`the directory of users file ${file} does not exist`);
+  const temporary = path.join(directory, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const descriptor = fs.openSync(temporary, 'wx', 0o600);
+  try {
+    fs.writeSync(descriptor, `${JSON.stringify(users, null, 2)}\n`);
+    fs.fchmodSync(descriptor, 0o600);
+    fs.fsyncSync(descriptor);
+  } finally {
+    fs.closeSync(descriptor);
+  }
+  try {
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+  const directory_descriptor = fs.openSync(directory, 'r');
+  try {
+    fs.fsyncSync(directory_descriptor);
+  } finally {
+    fs.closeSync(directory_descriptor);
+  }
+}
