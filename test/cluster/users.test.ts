@@ -7,7 +7,7 @@
  * again by its own users file, so a slave whose file says bob may write cannot
  * write for him when the master's says he may only read.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestCluster } from '../support/cluster';
@@ -123,4 +123,51 @@ it('the master checks a forwarded write again: a slave that thinks bob may write
   for (const id of cluster.ids()) expect((await select(id, ALICE)).data.rows).toEqual([]);
   // Alice, a writer on every node, still writes through the same slaves.
   expect((await insert(slaves[0] as number, 'by-alice', ALICE)).status).toBe(201);
+});
+
+/** The curl lines of the README's "Users and roles", each with the answer shown after it. */
+function readmeExamples(): { command: string; status: number; body: unknown }[] {
+  const readme = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Users and roles'), readme.indexOf('## HTTP API'));
+  const found = [];
+  for (const block of section.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    const lines = (block[1] as string).split('\n');
+    for (const [index, line] of lines.entries()) {
+      if (!line.startsWith('curl ')) continue;
+      const answer = /^# ([0-9]{3}) (.*)$/.exec(lines[index + 1] ?? '');
+      if (answer === null) throw new Error(`no answer shown after ${line}`);
+      const text = (answer[2] as string).trim();
+      found.push({ command: line, status: Number(answer[1]), body: text.includes('…') ? undefined : JSON.parse(text) });
+    }
+  }
+  return found;
+}
+
+it("runs the README's users examples as shown, against a cluster whose master is not node 1", async () => {
+  const examples = readmeExamples();
+  expect(examples.length).toBeGreaterThanOrEqual(6);
+  cluster = await TestCluster.create({ size: 3, users: { file_of: () => 'users.json', auth: { username: 'root', password: 'rootsecret' } } });
+  const tokens = await writeTestUsers(path.join(cluster.dir, 'users.json'), {
+    alice: { password: 'secret', role: 'writer', tokens: 1 },
+    bob: { password: 'bobsecret', role: 'reader' },
+    root: { password: 'rootsecret', role: 'admin' },
+  });
+  // Node 2 is master, so examples sent to node 1 (8080) meet a slave, as in readme-examples.test.ts.
+  cluster.start(2);
+  cluster.start(3);
+  expect(await cluster.waitForMaster([2, 3])).toBe(2);
+  cluster.start(1);
+  await cluster.waitForConvergence([1, 2, 3]);
+  for (const example of examples) {
+    let command = example.command;
+    [8080, 8081, 8082].forEach((port, index) => {
+      command = command.replaceAll(`localhost:${port}`, `localhost:${new URL(cluster.url(index + 1)).port}`);
+    });
+    const output = execFileSync('bash', ['-c', `${command} -w '\\n%{http_code}'`], { encoding: 'utf8', env: { ...process.env, TOKEN: tokens.get('alice')?.[0] } });
+    const newline = output.lastIndexOf('\n');
+    const seen = { command: example.command, status: Number(output.slice(newline + 1)) };
+    expect(seen).toEqual({ command: example.command, status: example.status });
+    if (example.body !== undefined) expect({ command: example.command, body: JSON.parse(output.slice(0, newline)) }).toEqual({ command: example.command, body: example.body });
+    await cluster.waitForConvergence([1, 2, 3]);
+  }
 });
