@@ -51,6 +51,8 @@ export class Authenticator {
   private signature: string;
   private reported: string | null = null;
   private readonly now: () => number;
+  /** Checks under way, by cache key and hash: a burst of requests with new credentials costs one scrypt, not one each. */
+  private readonly inflight = new Map<string, Promise<boolean>>();
 
   /** Reads the file; throws ConfigError when it is missing or invalid. */
   constructor(private readonly options: AuthenticatorOptions) {
@@ -120,11 +122,21 @@ export class Authenticator {
     const entry = this.loaded.users.get(user);
     const hash = entry?.password;
     if (hash !== undefined && this.cache.has(user, password, hash)) return user;
-    const ok = await verifyPassword(password, hash ?? DUMMY_HASH);
+    const ok = await this.check(user, password, hash ?? DUMMY_HASH);
     if (!ok || hash === undefined) throw unauthenticated('wrong user name or password');
     // The file may have changed while scrypt ran: remember only a check against the current hash.
     if (this.loaded.users.get(user)?.password === hash) this.cache.remember(user, password, hash);
     return user;
+  }
+
+  private check(user: string, password: string, hash: string): Promise<boolean> {
+    const key = `${this.cache.keyOf(user, password)}\0${hash}`;
+    let pending = this.inflight.get(key);
+    if (pending === undefined) {
+      pending = verifyPassword(password, hash).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
   }
 
   private verifyToken(token: string): string {

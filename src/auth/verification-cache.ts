@@ -15,7 +15,8 @@ export class VerificationCache {
 
   constructor(private readonly entries_max = 10_000) {}
 
-  private keyOf(user: string, password: string): string {
+  /** The HMAC of user and password: what the cache (and the authenticator's in-flight checks) are keyed by. */
+  keyOf(user: string, password: string): string {
     return createHmac('sha256', this.key).update(user).update('\0').update(password).digest('base64');
   }
 

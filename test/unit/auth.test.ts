@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { allows, checkAccess, needOfCommand, needOfSql } from '../../src/auth/access';
 import { Authenticator } from '../../src/auth/authenticator';
+import * as passwordHash from '../../src/auth/password-hash';
 import { hashPassword, parseHash, verifyPassword } from '../../src/auth/password-hash';
 import { newToken, tokenId, tokenMatches } from '../../src/auth/tokens';
 import { parseUsers, readUsersFile, type UserEntry } from '../../src/auth/users-file';
@@ -195,6 +196,24 @@ describe('the authenticator', () => {
     expect(access.cached_verifications).toBe(0);
     expect(await access.authenticate(basic('alice', 'new'))).toBe('alice');
     expect(await code(access.authenticate(basic('bob', 'b')))).toBe('401 UNAUTHENTICATED');
+  });
+
+  it('runs one scrypt for a burst of requests with the same new credentials, then none', async () => {
+    const { access } = await start();
+    const spy = jest.spyOn(passwordHash, 'verifyPassword');
+    try {
+      const users = await Promise.all(Array.from({ length: 20 }, () => access.authenticate(basic('alice', 'a'))));
+      expect(users).toEqual(Array(20).fill('alice'));
+      expect(spy).toHaveBeenCalledTimes(1);
+      await access.authenticate(basic('alice', 'a'));
+      expect(spy).toHaveBeenCalledTimes(1);
+      // Wrong passwords are never remembered: each costs a check.
+      await code(access.authenticate(basic('alice', 'x')));
+      await code(access.authenticate(basic('alice', 'x')));
+      expect(spy).toHaveBeenCalledTimes(3);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('keeps the old users when the file turns invalid, logging the error once', async () => {
