@@ -18,7 +18,7 @@ import { hashPassword } from '../auth/password-hash';
 import { isRole, ROLES, type Role } from '../auth/roles';
 import { newToken } from '../auth/tokens';
 import { USER_NAME_PATTERN, type UserEntry, type UsersFile } from '../auth/users-file';
-import { readOrEmpty, writeUsersFile } from '../auth/users-store';
+import { readOrEmpty, withUsersFileLock, writeUsersFile } from '../auth/users-store';
 import { loadConfig } from '../../utils/config';
 import { UsageError } from './cli-args';
 import { readNewPassword } from './password-input';
@@ -99,14 +99,31 @@ function describe(name: string, entry: UserEntry): string {
 export async function runUserCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const parsed = parse(argv);
   const file = usersFileOf(parsed.values);
+  // The password is asked for before the lock is taken: a person typing must not hold up other commands.
+  const needs_password = parsed.command === 'add' || parsed.command === 'passwd';
+  if (needs_password) oneName(parsed);
+  if (parsed.command === 'add') roleOf(parsed.values);
+  const password = needs_password ? await readNewPassword(parsed.values['password-stdin'] === true) : null;
+  if (parsed.command === 'list') {
+    list(parsed, readOrEmpty(file), out);
+    return;
+  }
+  await withUsersFileLock(file, () => edit(parsed, file, password, out));
+}
+
+function list(parsed: Parsed, users: UsersFile, out: (line: string) => void): void {
+  if (parsed.names.length > 0) throw new UsageError('ddb user list takes no arguments');
+  for (const [name, entry] of Object.entries(users.users)) out(describe(name, entry));
+}
+
+async function edit(parsed: Parsed, file: string, password: string | null, out: (line: string) => void): Promise<void> {
   const users = readOrEmpty(file);
   switch (parsed.command) {
     case 'add': {
       const [name] = oneName(parsed);
       if (users.users[name] !== undefined) throw new UsageError(`user '${name}' exists; change it with \`ddb user passwd\` or \`ddb user role\``);
       const rights = roleOf(parsed.values);
-      const password = await hashPassword(await readNewPassword(parsed.values['password-stdin'] === true));
-      users.users[name] = { password, ...rights };
+      users.users[name] = { password: await hashPassword(password as string), ...rights };
       writeUsersFile(file, users);
       out(`added ${describe(name, users.users[name])} to ${file}`);
       return;
@@ -122,7 +139,7 @@ export async function runUserCommand(argv: string[], out: (line: string) => void
     case 'passwd': {
       const [name] = oneName(parsed);
       const entry = existing(users, name);
-      entry.password = await hashPassword(await readNewPassword(parsed.values['password-stdin'] === true));
+      entry.password = await hashPassword(password as string);
       writeUsersFile(file, users);
       out(`password of ${name} changed in ${file}`);
       return;
@@ -156,11 +173,6 @@ export async function runUserCommand(argv: string[], out: (line: string) => void
       entry.tokens = kept;
       writeUsersFile(file, users);
       out(`revoked token ${id} of ${name}`);
-      return;
-    }
-    case 'list': {
-      if (parsed.names.length > 0) throw new UsageError('ddb user list takes no arguments');
-      for (const [name, entry] of Object.entries(users.users)) out(describe(name, entry));
       return;
     }
     default:

@@ -111,3 +111,11 @@ it('refuses passwords on the command line, bad roles, unknown users and commands
   expect(await ddb(['user', 'add', 'bob', '--role', 'reader', '--password-stdin', '--users-file', path.join(dir, 'other.json')], 'pw')).toMatchObject({ code: 0 });
   expect(Object.keys(readUsersFile(path.join(dir, 'other.json')).users)).toEqual(['bob']);
 });
+
+it('commands run at once take turns on the file: no change is lost', async () => {
+  const names = Array.from({ length: 8 }, (_, index) => `user${index}`);
+  const results = await Promise.all(names.map((name) => ddb(['user', 'add', name, '--role', 'reader', '--password-stdin'], `${name}-secret`)));
+  expect(results.map((result) => result.code)).toEqual(names.map(() => 0));
+  expect(Object.keys(readUsersFile(users_file).users).sort()).toEqual(names);
+  expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'users.json']);
+});
