@@ -12,7 +12,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { unauthenticated, type Authenticator } from '../src/auth/authenticator';
 
 export interface RequestAuth {
-  user: string;
+  /** null until the request proved a user (the open probes, /init_database before its body is read): the routes' checks then refuse. */
+  user: string | null;
   access: Authenticator;
 }
 
@@ -20,20 +21,18 @@ const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready']);
 const BODY_CREDENTIALS_PATH = '/init_database';
 
 function pathOf(request: Request): string {
-  const path = request.path;
+  // Express routes ignore case and a trailing slash; so does this, the same way.
+  const path = request.path.toLowerCase();
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 export function authenticate(access: Authenticator) {
   return (request: Request, response: Response, next: NextFunction): void => {
     const path = pathOf(request);
-    if (OPEN_PATHS.has(path)) {
-      next();
-      return;
-    }
     const header = request.headers.authorization;
-    if (header === undefined && path === BODY_CREDENTIALS_PATH && request.method === 'POST') {
-      response.locals.auth_from_body = true;
+    if (OPEN_PATHS.has(path) || (header === undefined && path === BODY_CREDENTIALS_PATH && request.method === 'POST')) {
+      // No user yet: a route that checks a right refuses (fails closed), the probes check none.
+      response.locals.auth = { user: null, access } satisfies RequestAuth;
       next();
       return;
     }
@@ -59,16 +58,12 @@ export function bodyCredentials(access: Authenticator) {
       return;
     }
     const body = (request.body ?? {}) as { user?: unknown; password?: unknown };
-    const auth = response.locals.auth as RequestAuth | undefined;
-    if (auth !== undefined) {
+    const auth = response.locals.auth as RequestAuth;
+    if (auth.user !== null) {
       if (typeof body.user === 'string' && body.user !== auth.user) {
         next(unauthenticated(`the body's user '${body.user}' is not '${auth.user}', the user of the Authorization header; give one user`));
         return;
       }
-      next();
-      return;
-    }
-    if (response.locals.auth_from_body !== true) {
       next();
       return;
     }

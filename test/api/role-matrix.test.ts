@@ -106,6 +106,10 @@ const CASES: Case[] = [
   { name: 'POST /query CREATE DATABASE', need: 'admin', db: 'other', success: 200, writes: true, send: (app, n) => request(app).post('/query').send({ db_name: 'shop', query: `CREATE DATABASE made${n}` }) },
   // No database named: the default one (main), which shop_writer has no grant on.
   { name: 'POST /insert default database', need: 'writer', db: 'other', success: 201, writes: true, send: (app, n) => request(app).post('/insert').send({ table_name: 't', row_id: `d${n}`, data: { a: 1 } }) },
+  // Express routes ignore case and a trailing slash; the checks must see the same route.
+  { name: 'GET /SELECT/', need: 'reader', db: 'other', success: 200, writes: false, send: (app) => request(app).get('/SELECT/?table=o&db=other') },
+  { name: 'GET /Health/', need: 'open', db: 'other', success: 200, writes: false, send: (app) => request(app).get('/Health/') },
+  { name: 'POST /Init_Database/', need: 'admin', db: 'other', success: 200, writes: true, send: (app) => request(app).post('/Init_Database/').send({ db_name: 'other' }) },
   { name: 'GET /nowhere', need: 'any_user', db: 'other', success: 404, writes: false, send: (app) => request(app).get('/nowhere') },
 ];
 
@@ -178,7 +182,7 @@ describe.each(CASES)('$name', (item) => {
       expect(after).not.toEqual(before);
     }
     // init_database moved the default; put it back for the cases that use it.
-    if (item.name.startsWith('POST /init_database') && expected < 300) await prepare(request(test_node.app).post('/init_database').send({ db_name: 'main' }));
+    if (item.name.toLowerCase().startsWith('post /init_database') && expected < 300) await prepare(request(test_node.app).post('/init_database').send({ db_name: 'main' }));
   });
 });
 
