@@ -19,7 +19,6 @@ export interface RequestAuth {
 
 const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready']);
 const BODY_CREDENTIALS_PATH = '/init_database';
-const SMALL_BODY_BYTES = 64 * 1024;
 
 function pathOf(request: Request): string {
   // Express routes ignore case and a trailing slash; so does this, the same way.
@@ -43,10 +42,8 @@ export function authenticate(access: Authenticator) {
         next();
       },
       (error: unknown) => {
-        // The body is not read. Node drains a small one after the answer, keeping the
-        // connection (closing it with unread bytes could reset it before the client
-        // reads the 401); a large or unsized one closes the connection instead.
-        if (!request.complete && !(Number(request.headers['content-length']) <= SMALL_BODY_BYTES)) response.setHeader('connection', 'close');
+        // The body is not read: the answer closes the connection.
+        if (!request.complete) response.setHeader('connection', 'close');
         next(error);
       },
     );
