@@ -4,6 +4,7 @@
  * operating system's random source. A storage failure ends the process,
  * which recovers from its files on restart.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { randomInt } from 'node:crypto';
 import { ChannelTransport } from '../replication/channel-transport';
 import { peerInspector } from '../replication/peer-inspector';
@@ -12,7 +13,7 @@ import type { TlsMaterial } from '../http/tls-material';
 import type { ClusterConfig } from '../../utils/config';
 import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
-import { DdbNode, type NodeOptions } from './node';
+import { DdbNode, REPLICA_LIMITS, type NodeOptions } from './node';
 import { ProcessSqlExecutor } from './sql-executor/process-executor';
 import { APPEND_BYTES_MAX } from './payload-bytes';
 
@@ -36,7 +37,8 @@ export interface ProcessNode {
  * JSON (snapshots travel in parts of their own size: snapshot-stream.ts).
  */
 export function peerFrameBytesMax(config: Pick<ClusterConfig, 'body_limit_bytes'>): number {
-  return Math.min(2 ** 32 - 1, 6 * (APPEND_BYTES_MAX + config.body_limit_bytes) + 1024 * 1024);
+  // Never over the longest string V8 makes: a frame of messages is decoded as one string.
+  return Math.min(bufferConstants.MAX_STRING_LENGTH, 6 * (APPEND_BYTES_MAX + config.body_limit_bytes) + 1024 * 1024);
 }
 
 /**
@@ -59,7 +61,12 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
     peer_urls: peerUrls,
     secret: options.cluster_secret,
     logger,
-    inspect: peerInspector(self.id),
+    inspect: peerInspector({
+      self_id: self.id,
+      member_ids: config.nodes.map((node) => node.id),
+      body_limit_bytes: config.body_limit_bytes,
+      entries_per_message_max: REPLICA_LIMITS.entries_per_append_max,
+    }),
     ...(local_address === undefined ? {} : { local_address }),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     frame_bytes_max: peerFrameBytesMax(config),
