@@ -12,7 +12,9 @@ import Database from 'better-sqlite3';
 import { DdbError, type ErrorBody } from '../utils/errors';
 import { Catalog, MAIN_DATABASE, createEntry, validateName, type DatabaseEntry } from './catalog';
 import type { ApplyContext, ApplyResult, Command, Scalar, SqlParams } from './commands';
+import { pinConnection, readConnectionSettings, reclaimFreePages } from './connection-settings';
 import { DeterministicFunctions } from './deterministic-functions';
+import { ENGINE_LIMITS_DEFAULT, type EngineLimits } from './limits';
 import { readScript } from './read-script';
 import { deleteRow, getRow, insertRow, searchRows, selectRows, updateRow, type Row, type Rows } from './row-commands';
 import { runScript, type ScriptEnvironment } from './script-runner';
@@ -24,13 +26,16 @@ import { createTable, dropTable } from './table-commands';
 import { toBindParameters } from './values';
 
 export class Engine {
-  private readonly functions = new DeterministicFunctions();
+  private readonly functions: DeterministicFunctions;
   private readonly catalog = new Catalog();
   private readonly environment: ScriptEnvironment;
 
-  constructor() {
+  /** `limits` must be the same on every node: they decide apply results. */
+  constructor(readonly limits: EngineLimits = ENGINE_LIMITS_DEFAULT) {
+    this.functions = new DeterministicFunctions(limits);
     this.environment = {
       catalog: this.catalog,
+      limits,
       openDatabase: (name) => createEntry(name, this.openConnection()),
       closeDatabase: (entry) => entry.connection.close(),
     };
@@ -73,7 +78,12 @@ export class Engine {
   query(db_name: string | null, script: string, params?: SqlParams): unknown {
     const analysis = analyzeScript(script);
     const bind = bindArguments(analysis.parsed.length, params);
-    return readScript(this.catalog, db_name, analysis, bind);
+    return readScript(this.catalog, db_name, analysis, bind, this.limits);
+  }
+
+  /** The pinned connection settings of one database as they are now (connection-settings.ts): tests check no statement moves them. */
+  connectionSettings(db_name: string | null): Record<string, number> {
+    return readConnectionSettings(this.catalog.resolve(db_name).connection);
   }
 
   /** One database's serialize() image, for checks that two nodes hold the same bytes. */
@@ -127,13 +137,13 @@ export class Engine {
       case 'create_table':
         return this.changeSchema(command.db_name, (entry) => createTable(entry, command.table_name, command.columns));
       case 'drop_table':
-        return this.changeSchema(command.db_name, (entry) => dropTable(entry, command.table_name));
+        return this.reclaiming(command.db_name, () => this.changeSchema(command.db_name, (entry) => dropTable(entry, command.table_name)));
       case 'insert':
         return withSqlErrors(() => insertRow(this.table(command.db_name, command.table_name), command.row_id, command.data));
       case 'update':
-        return withSqlErrors(() => updateRow(this.table(command.db_name, command.table_name), command.row_id, command.new_data));
+        return this.reclaiming(command.db_name, () => updateRow(this.table(command.db_name, command.table_name), command.row_id, command.new_data));
       case 'delete_row':
-        return withSqlErrors(() => deleteRow(this.table(command.db_name, command.table_name), command.row_id));
+        return this.reclaiming(command.db_name, () => deleteRow(this.table(command.db_name, command.table_name), command.row_id));
       case 'sql':
         return this.runSql(command.db_name, command.script, command.params);
       default:
@@ -157,6 +167,14 @@ export class Engine {
     }
     this.catalog.setDefault(db_name);
     return { db_name, created: true };
+  }
+
+  /** Runs a row command that may free pages, then gives them back (SQL scripts do so at commit). */
+  private reclaiming<T>(db_name: string | null, work: () => T): T {
+    const value = withSqlErrors(work);
+    const entry = this.catalog.find(db_name ?? this.catalog.defaultName());
+    if (entry !== undefined) reclaimFreePages(entry.connection);
+    return value;
   }
 
   private changeSchema(db_name: string | null, change: (entry: DatabaseEntry) => unknown): unknown {
@@ -196,6 +214,7 @@ export class Engine {
   private openConnection(image: Buffer = Buffer.alloc(0)): Database.Database {
     const connection = new Database(image);
     this.functions.register(connection);
+    pinConnection(connection, this.limits.database_size_max_bytes);
     return connection;
   }
 }

@@ -6,7 +6,7 @@
  * changes run only on the master), and whether it stays inside the sandbox.
  */
 import { DdbError } from '../utils/errors';
-import { checkSandbox } from './sql-sandbox';
+import { checkSandbox, explainedStatement } from './sql-sandbox';
 import { inStatement } from './statement-errors';
 import { isPunctuation, keywordOf, tokenize, type Token } from './sql-tokenizer';
 
@@ -146,15 +146,20 @@ export function analyzeScript(script: string): ScriptAnalysis {
   return { kind: read ? 'read' : 'write', privileged, temporary, statements, parsed };
 }
 
-const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'EXPLAIN', 'SHOW', 'PRAGMA', 'USE']);
+const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'SHOW', 'PRAGMA', 'USE']);
 const SCHEMA_VERBS: ReadonlySet<string> = new Set(['CREATE', 'DROP', 'ALTER']);
 
 /**
  * A textual check of the leading keyword; when in doubt, 'write'. PRAGMA
  * counts as a read because the sandbox lets only read-only pragmas through;
  * USE because it changes nothing but the database the rest of its script runs in.
+ * `EXPLAIN [QUERY PLAN] x` is classified as x is: SQLite prepares x to explain
+ * it, and preparing is where some statements (pragmas) take effect, so the
+ * explanation of a write is a write (it goes through the log, where it is
+ * harmless and the same on every node) and never runs as a local read.
  */
-export function classifyStatement(tokens: readonly Token[]): StatementClass {
+export function classifyStatement(allTokens: readonly Token[]): StatementClass {
+  const tokens = explainedStatement(allTokens);
   const verb = keywordOf(tokens[0]);
   if (verb === 'WITH') {
     const main = mainVerbAfterWith(tokens);

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { ApplyContext, ApplyResult, Command } from '../../database/commands';
 import { Engine } from '../../database/engine';
+import type { EngineLimits } from '../../database/limits';
 import type { Entry } from '../replication/messages';
 
 /** What a log entry carries: a command and the context the master fixed for it. */
@@ -22,9 +23,13 @@ const GENESIS_HASH = '0'.repeat(64);
 const HEADER_LENGTH_BYTES = 4;
 
 export class AppliedState {
-  readonly engine = new Engine();
+  readonly engine: Engine;
   private appliedIndex = 0;
   private stateHash = GENESIS_HASH;
+
+  constructor(limits?: EngineLimits) {
+    this.engine = new Engine(limits);
+  }
 
   get applied_index(): number {
     return this.appliedIndex;
