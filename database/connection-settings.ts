@@ -118,13 +118,32 @@ export function restorePinnedSettings(
   );
 }
 
+/** Pages freed back: how many the database had before, and has now. */
+export interface Reclaimed {
+  pages_before: number;
+  pages_after: number;
+}
+
 /**
  * Gives the pages DELETE and UPDATE freed back (the database shrinks), so a
  * deleted large value does not keep its space. Deterministic: every node has
- * the same pages at the same point of the log.
+ * the same pages at the same point of the log. Null when nothing was free.
  */
-export function reclaimFreePages(connection: Database.Database): void {
-  if (!connection.open || connection.inTransaction) return;
+export function reclaimFreePages(connection: Database.Database): Reclaimed | null {
+  if (!connection.open || connection.inTransaction) return null;
   const free = connection.prepare('PRAGMA freelist_count').pluck().get() as number;
-  if (free > 0) connection.exec('PRAGMA incremental_vacuum');
+  if (free === 0) return null;
+  const pages_before = connection.prepare('PRAGMA page_count').pluck().get() as number;
+  connection.exec('PRAGMA incremental_vacuum');
+  return { pages_before, pages_after: connection.prepare('PRAGMA page_count').pluck().get() as number };
+}
+
+/**
+ * SQLite's in-memory file keeps the memory it grew to when it shrinks, so a
+ * database that gave back many pages is worth moving to a fresh copy of its
+ * image (engine.ts does it): at least 16 MiB and half its pages.
+ */
+export function worthReopening(reclaimed: Reclaimed, page_size_bytes = 4096): boolean {
+  const freed_bytes = (reclaimed.pages_before - reclaimed.pages_after) * page_size_bytes;
+  return freed_bytes >= 16 * 1024 * 1024 && reclaimed.pages_after * 2 <= reclaimed.pages_before;
 }

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { DdbError, type ErrorBody } from '../utils/errors';
 import { Catalog, MAIN_DATABASE, createEntry, validateName, type DatabaseEntry } from './catalog';
 import type { ApplyContext, ApplyResult, Command, Scalar, SqlParams } from './commands';
-import { pinConnection, readConnectionSettings, reclaimFreePages } from './connection-settings';
+import { pinConnection, readConnectionSettings, reclaimFreePages, worthReopening } from './connection-settings';
 import { DeterministicFunctions } from './deterministic-functions';
 import { ENGINE_LIMITS_DEFAULT, type EngineLimits } from './limits';
 import { readScript } from './read-script';
@@ -38,6 +38,7 @@ export class Engine {
       limits,
       openDatabase: (name) => createEntry(name, this.openConnection()),
       closeDatabase: (entry) => entry.connection.close(),
+      reclaim: (entry) => this.reclaim(entry),
     };
     this.catalog.add(createEntry(MAIN_DATABASE, this.openConnection()));
   }
@@ -173,8 +174,24 @@ export class Engine {
   private reclaiming<T>(db_name: string | null, work: () => T): T {
     const value = withSqlErrors(work);
     const entry = this.catalog.find(db_name ?? this.catalog.defaultName());
-    if (entry !== undefined) reclaimFreePages(entry.connection);
+    if (entry !== undefined) this.reclaim(entry);
     return value;
+  }
+
+  /**
+   * Gives a database's free pages back; when that shrank it a lot, moves it to a
+   * fresh connection opened from its image, because SQLite's in-memory file keeps
+   * the memory it once grew to. The image is the same bytes and the session
+   * counters go along (as in a snapshot restore), so this changes nothing a
+   * statement can see, and a node that does it at another time stays the same.
+   */
+  private reclaim(entry: DatabaseEntry): void {
+    const reclaimed = reclaimFreePages(entry.connection);
+    if (reclaimed === null || !worthReopening(reclaimed) || this.catalog.find(entry.name) !== entry) return;
+    const connection = this.openConnection(serializeConnection(entry.connection));
+    restoreSessionCounters(connection, readSessionCounters(entry.connection));
+    this.catalog.replace(entry, createEntry(entry.name, connection));
+    entry.connection.close();
   }
 
   private changeSchema(db_name: string | null, change: (entry: DatabaseEntry) => unknown): unknown {

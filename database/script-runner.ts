@@ -16,7 +16,7 @@ import { MAIN_DATABASE, validateName, type Catalog, type CatalogState, type Data
 import { parseDatabaseStatement, type DatabaseStatement } from './database-statements';
 import { isInsertStatement, type ParsedStatement, type ScriptAnalysis } from './sql';
 import { translateSqlError } from './sql-errors';
-import { reclaimFreePages, restorePinnedSettings } from './connection-settings';
+import { restorePinnedSettings } from './connection-settings';
 import type { EngineLimits } from './limits';
 import { ResultBudget, columnNamesBytes } from './result-budget';
 import { inStatement } from './statement-errors';
@@ -32,6 +32,8 @@ export interface ScriptEnvironment {
   /** A new, empty database (not yet in the catalog). */
   openDatabase(name: string): DatabaseEntry;
   closeDatabase(entry: DatabaseEntry): void;
+  /** After a commit: gives freed pages back (and may move the database to a fresh connection). */
+  reclaim(entry: DatabaseEntry): void;
 }
 
 export const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
@@ -99,8 +101,8 @@ class ScriptRun {
         throw error;
       }
     });
-    live.forEach((entry) => reclaimFreePages(entry.connection));
     this.closeUnreachable();
+    live.forEach((entry) => this.environment.reclaim(entry));
   }
 
   rollback(): void {
