@@ -15,6 +15,7 @@ import type { ApplyContext, ApplyResult, Command, Scalar, SqlParams } from './co
 import { pinConnection, readConnectionSettings, reclaimFreePages, worthReopening } from './connection-settings';
 import { DeterministicFunctions } from './deterministic-functions';
 import { ENGINE_LIMITS_DEFAULT, type EngineLimits } from './limits';
+import { ResultBudget } from './result-budget';
 import { readScript } from './read-script';
 import { deleteRow, getRow, insertRow, searchRows, selectRows, updateRow, type Row, type Rows } from './row-commands';
 import { runScript, type ScriptEnvironment } from './script-runner';
@@ -64,11 +65,11 @@ export class Engine {
   }
 
   select(db_name: string | null, table_name: string): Rows {
-    return withSqlErrors(() => selectRows(this.table(db_name, table_name)));
+    return withSqlErrors(() => selectRows(this.table(db_name, table_name), this.budget()));
   }
 
   search(db_name: string | null, table_name: string, column: string, value: string): Rows {
-    return withSqlErrors(() => searchRows(this.table(db_name, table_name), column, value));
+    return withSqlErrors(() => searchRows(this.table(db_name, table_name), column, value, this.budget()));
   }
 
   getRow(db_name: string | null, table_name: string, row_id: string): Record<string, Scalar> | null {
@@ -213,6 +214,10 @@ export class Engine {
       // A schema may have changed (or changed and rolled back): cached table shapes may be stale.
       if (analysis.privileged) this.catalog.all().forEach((entry) => entry.tables.clear());
     }
+  }
+
+  private budget(): ResultBudget {
+    return new ResultBudget(this.limits.result_size_max_bytes);
   }
 
   private table(db_name: string | null, table_name: unknown): TableAccess {

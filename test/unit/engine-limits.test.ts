@@ -117,6 +117,23 @@ describe('result_size_max_bytes', () => {
   });
 });
 
+describe('result_size_max_bytes on /select and /search', () => {
+  test('a table whose rows pass the budget is RESULT_TOO_LARGE; a small one is answered', () => {
+    const engine = engineWith({ result_size_max_bytes: 65_536 });
+    expect(engine.apply({ type: 'create_table', db_name: null, table_name: 'notes', columns: ['body'] }, CONTEXT).ok).toBe(true);
+    for (let i = 0; i < 10; i++) {
+      engine.apply({ type: 'insert', db_name: null, table_name: 'notes', row_id: String(i), data: { body: 'short' } }, CONTEXT);
+    }
+    expect(engine.select(null, 'notes').count).toBe(10);
+    for (let i = 10; i < 200; i++) {
+      engine.apply({ type: 'insert', db_name: null, table_name: 'notes', row_id: String(i), data: { body: 'y'.repeat(1000) } }, CONTEXT);
+    }
+    expect(thrownCode(() => engine.select(null, 'notes'))).toBe('RESULT_TOO_LARGE');
+    expect(thrownCode(() => engine.search(null, 'notes', 'body', 'y'.repeat(1000)))).toBe('RESULT_TOO_LARGE');
+    expect(engine.search(null, 'notes', 'body', 'short').count).toBe(10);
+  });
+});
+
 describe('database_size_max_bytes', () => {
   test('a database full to its quota refuses the write with QUOTA_EXCEEDED; DELETE gives the space back', () => {
     const engine = engineWith({ database_size_max_bytes: 1_048_576 });
