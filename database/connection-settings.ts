@@ -5,7 +5,8 @@
  * connection differed would apply the same log and end with different data.
  * The sandbox refuses the statements that set them; as a second wall the
  * engine pins them when it opens a connection, and after every SQL script
- * (read or write) it reads them back: a script that changed one is refused
+ * (read or write) that mentions a pragma (the only SQL that can set them, see
+ * mentionsPragma) it reads them back: a script that changed one is refused
  * and the setting put back, so no statement can leave a node different.
  *
  * The quota (max_page_count) is pinned here too: SQLite keeps it per
@@ -73,9 +74,25 @@ export function pinConnection(connection: Database.Database, database_size_max_b
   connection.exec(`PRAGMA max_page_count = ${pagesFor(database_size_max_bytes, page_size)}`);
 }
 
+/** Statements the checks run on each connection, prepared once. */
+const prepared = new WeakMap<Database.Database, { settings: Database.Statement; free: Database.Statement; pages: Database.Statement }>();
+
+function statementsOf(connection: Database.Database): { settings: Database.Statement; free: Database.Statement; pages: Database.Statement } {
+  let statements = prepared.get(connection);
+  if (statements === undefined) {
+    statements = {
+      settings: connection.prepare(READ_SETTINGS_SQL),
+      free: connection.prepare('PRAGMA freelist_count').pluck(),
+      pages: connection.prepare('PRAGMA page_count').pluck(),
+    };
+    prepared.set(connection, statements);
+  }
+  return statements;
+}
+
 /** The pinned settings of a connection as it is now. */
 export function readConnectionSettings(connection: Database.Database): Record<string, number> {
-  return connection.prepare(READ_SETTINGS_SQL).get() as Record<string, number>;
+  return statementsOf(connection).settings.get() as Record<string, number>;
 }
 
 /** The pinned settings that differ from the engine's values (max_page_count included). */
@@ -131,11 +148,11 @@ export interface Reclaimed {
  */
 export function reclaimFreePages(connection: Database.Database): Reclaimed | null {
   if (!connection.open || connection.inTransaction) return null;
-  const free = connection.prepare('PRAGMA freelist_count').pluck().get() as number;
-  if (free === 0) return null;
-  const pages_before = connection.prepare('PRAGMA page_count').pluck().get() as number;
+  const statements = statementsOf(connection);
+  if (statements.free.get() === 0) return null;
+  const pages_before = statements.pages.get() as number;
   connection.exec('PRAGMA incremental_vacuum');
-  return { pages_before, pages_after: connection.prepare('PRAGMA page_count').pluck().get() as number };
+  return { pages_before, pages_after: statements.pages.get() as number };
 }
 
 /**

@@ -39,7 +39,7 @@ export function readScript(
     read.rollback();
     // Behind the walls, a read that changed a connection setting every node must share (which
     // would make this node apply the log differently from the others) is refused, the setting put back.
-    const changed = restorePinnedSettings(read.connections(), limits.database_size_max_bytes);
+    const changed = analysis.mentions_pragma ? restorePinnedSettings(read.connections(), limits.database_size_max_bytes) : null;
     if (changed !== null) throw changed; // eslint-disable-line no-unsafe-finally
   }
   return results.length === 1 ? results[0] : { results };

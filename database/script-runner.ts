@@ -42,17 +42,18 @@ export const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
 export function runScript(environment: ScriptEnvironment, analysis: ScriptAnalysis, db_name: string | null, bind: BindArguments): unknown {
   const run = new ScriptRun(environment, db_name);
   const { database_size_max_bytes } = environment.limits;
+  const check = analysis.mentions_pragma;
   try {
     const count = analysis.parsed.length;
     const results = analysis.parsed.map((statement, index) => inStatement(index, count, () => run.execute(statement, bind)));
     // A second wall behind the sandbox: a script that changed a setting every node must share fails.
-    const changed = restorePinnedSettings(run.connections(), database_size_max_bytes);
+    const changed = check ? restorePinnedSettings(run.connections(), database_size_max_bytes) : null;
     if (changed !== null) throw changed;
     run.commit(analysis.temporary);
     return results.length === 1 ? results[0] : { results };
   } catch (error) {
     run.rollback();
-    restorePinnedSettings(run.connections(), database_size_max_bytes);
+    if (check) restorePinnedSettings(run.connections(), database_size_max_bytes);
     throw translateSqlError(error);
   }
 }

@@ -116,6 +116,19 @@ function checkTokens(tokens: readonly Token[]): void {
   }
 }
 
+/**
+ * True when a statement could change a connection setting: SQL has no way to
+ * do so but a PRAGMA (statement or pragma_ function; sqlite3_db_config is not
+ * reachable from SQL), so a statement none of whose words, names or strings
+ * mentions one cannot, and the engine skips reading the settings back after it
+ * (connection-settings.ts; ~15 µs a script).
+ */
+export function mentionsPragma(tokens: readonly Token[]): boolean {
+  return tokens.some(
+    (token) => (token.kind === 'word' || token.kind === 'quoted_identifier' || token.kind === 'string') && /pragma/i.test(token.value),
+  );
+}
+
 function listAllowed(): string {
   return [...PRAGMAS_ALLOWED].join(', ');
 }

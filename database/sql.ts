@@ -6,7 +6,7 @@
  * changes run only on the master), and whether it stays inside the sandbox.
  */
 import { DdbError } from '../utils/errors';
-import { checkSandbox, explainedStatement } from './sql-sandbox';
+import { checkSandbox, explainedStatement, mentionsPragma } from './sql-sandbox';
 import { inStatement } from './statement-errors';
 import { isPunctuation, keywordOf, tokenize, type Token } from './sql-tokenizer';
 
@@ -37,6 +37,8 @@ export interface ScriptAnalysis extends ScriptClass {
   parsed: ParsedStatement[];
   /** Some statement creates a TEMP table, view or trigger. */
   temporary: boolean;
+  /** Some statement mentions a pragma: the engine checks the pinned connection settings after the script. */
+  mentions_pragma: boolean;
 }
 
 /** Splits a script into statements; empty statements (`;;`, comments only) are dropped. */
@@ -143,7 +145,8 @@ export function analyzeScript(script: string): ScriptAnalysis {
     temporary = temporary || statementClass.temporary;
   }
   const statements = parsed.map((statement) => statement.text);
-  return { kind: read ? 'read' : 'write', privileged, temporary, statements, parsed };
+  const mentions_pragma = parsed.some((statement) => mentionsPragma(statement.tokens));
+  return { kind: read ? 'read' : 'write', privileged, temporary, mentions_pragma, statements, parsed };
 }
 
 const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'SHOW', 'PRAGMA', 'USE']);
