@@ -124,6 +124,29 @@ describe('on the engine: refused by reads and by apply, and no setting moves', (
     expect(engine.connectionSettings(null)).toEqual(pinned);
   });
 
+  test.each([
+    ['PRAGMA user_version'],
+    ['PRAGMA main.schema_version'],
+    ['SELECT * FROM pragma_user_version'],
+    ['SELECT * FROM pragma_user_version(5)'],
+    ['SELECT * FROM pragma_schema_version(1)'],
+    ["SELECT * FROM pragma_table_info('people', 'main')"],
+    ["PRAGMA table_info('people')"],
+    ['PRAGMA "table_info"(people)'],
+    ['PRAGMA integrity_check(5)'],
+    ['SELECT * FROM pragma_integrity_check(5)'],
+    ["EXPLAIN QUERY PLAN SELECT * FROM people WHERE name LIKE 'N%'"],
+    ['EXPLAIN PRAGMA table_info(people)'],
+  ])('%j is allowed (or refused by SQLite) and changes nothing', (script) => {
+    const versions = (): unknown => engine.query(null, 'SELECT * FROM pragma_user_version, pragma_schema_version');
+    const before = versions();
+    expect(['OK', 'SQL_ERROR']).toContain(thrownCode(() => engine.query(null, script)));
+    const applied = engine.apply({ type: 'sql', db_name: null, script }, CONTEXT);
+    expect(['OK', 'SQL_ERROR']).toContain(applied.ok ? 'OK' : applied.error.code);
+    expect(versions()).toEqual(before);
+    expect(engine.connectionSettings(null)).toEqual(pinned);
+  });
+
   test('LIKE, CHECK and writes behave as the engine pins them after every attack', () => {
     const like = engine.query(null, "SELECT count(*) FROM people WHERE name LIKE 'N%'") as { rows: unknown[][] };
     expect(like.rows).toEqual([[2]]);
