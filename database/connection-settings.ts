@@ -68,9 +68,13 @@ export function pinConnection(connection: Database.Database, database_size_max_b
     connection.exec(`PRAGMA auto_vacuum = ${AUTO_VACUUM_INCREMENTAL}`);
   }
   for (const [name, value] of Object.entries(PINNED_FLAGS)) connection.exec(`PRAGMA ${name} = ${value}`);
+  pinQuota(connection, database_size_max_bytes);
+}
+
+function pinQuota(connection: Database.Database, database_size_max_bytes: number): void {
   const page_size = connection.prepare('PRAGMA page_size').pluck().get() as number;
   // SQLite never sets max_page_count below the current page count; an over-quota
-  // database (restored from an image made with a larger quota) still only shrinks.
+  // database (restored from an image made with a larger quota) can then only shrink.
   connection.exec(`PRAGMA max_page_count = ${pagesFor(database_size_max_bytes, page_size)}`);
 }
 
@@ -102,13 +106,11 @@ export function changedSettings(connection: Database.Database, database_size_max
     .filter(([name, value]) => Number(now[name]) !== value)
     .map(([name]) => name);
   const page_count_max = pagesFor(database_size_max_bytes, Number(now.page_size));
-  // An image restored over its quota keeps its larger page count as the limit (it can only shrink).
-  if (Number(now.max_page_count) !== page_count_max && Number(now.max_page_count) > page_count_max) {
-    const pages = connection.prepare('PRAGMA page_count').pluck().get() as number;
-    if (Number(now.max_page_count) !== pages) changed.push('max_page_count');
-  } else if (Number(now.max_page_count) < page_count_max) {
-    changed.push('max_page_count');
-  }
+  // SQLite never lowers max_page_count below the pages a database has, so one restored over
+  // its quota (from a node with a larger one) keeps its size as the limit until it shrinks
+  // (reclaimFreePages pins it again then): the pinned value is the larger of the two.
+  const pages = statementsOf(connection).pages.get() as number;
+  if (Number(now.max_page_count) !== Math.max(page_count_max, pages)) changed.push('max_page_count');
   return changed;
 }
 
@@ -146,13 +148,15 @@ export interface Reclaimed {
  * deleted large value does not keep its space. Deterministic: every node has
  * the same pages at the same point of the log. Null when nothing was free.
  */
-export function reclaimFreePages(connection: Database.Database): Reclaimed | null {
+export function reclaimFreePages(connection: Database.Database, database_size_max_bytes: number): Reclaimed | null {
   if (!connection.open || connection.inTransaction) return null;
   const statements = statementsOf(connection);
   if (statements.free.get() === 0) return null;
   const pages_before = statements.pages.get() as number;
   connection.exec('PRAGMA incremental_vacuum');
-  return { pages_before, pages_after: statements.pages.get() as number };
+  const pages_after = statements.pages.get() as number;
+  if (pages_before > pagesFor(database_size_max_bytes, 4096)) pinQuota(connection, database_size_max_bytes);
+  return { pages_before, pages_after };
 }
 
 /**

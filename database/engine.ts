@@ -187,7 +187,7 @@ export class Engine {
    * statement can see, and a node that does it at another time stays the same.
    */
   private reclaim(entry: DatabaseEntry): void {
-    const reclaimed = reclaimFreePages(entry.connection);
+    const reclaimed = reclaimFreePages(entry.connection, this.limits.database_size_max_bytes);
     if (reclaimed === null || !worthReopening(reclaimed) || this.catalog.find(entry.name) !== entry) return;
     const connection = this.openConnection(serializeConnection(entry.connection));
     restoreSessionCounters(connection, readSessionCounters(entry.connection));

@@ -165,6 +165,22 @@ describe('database_size_max_bytes', () => {
     expect(insert('3')).toBe('OK');
   });
 
+  test('an image over the quota (from a larger one) can only shrink, and is not taken for a changed setting', () => {
+    const large = engineWith({ database_size_max_bytes: 1_048_576 });
+    expect(codeOf(run(large, 'CREATE TABLE t (id INTEGER PRIMARY KEY, b)'))).toBe('OK');
+    for (let i = 0; i < 6; i++) expect(codeOf(run(large, 'INSERT INTO t (b) VALUES (randomblob(100000))'))).toBe('OK');
+    const small = engineWith({ database_size_max_bytes: 262_144 });
+    small.restore(large.snapshot());
+    expect(pageCount(small)).toBeGreaterThan(64);
+    expect(thrownCode(() => small.query(null, 'PRAGMA user_version'))).toBe('OK');
+    expect(codeOf(run(small, 'INSERT INTO t (b) VALUES (randomblob(100000))'))).toBe('QUOTA_EXCEEDED');
+    expect(codeOf(run(small, 'DELETE FROM t WHERE id <= 3; PRAGMA user_version'))).toBe('OK');
+    expect(codeOf(run(small, 'INSERT INTO t (b) VALUES (randomblob(100000))'))).toBe('QUOTA_EXCEEDED');
+    expect(codeOf(run(small, 'DELETE FROM t WHERE id <= 5'))).toBe('OK');
+    expect(codeOf(run(small, 'INSERT INTO t (b) VALUES (randomblob(100000)); PRAGMA user_version'))).toBe('OK');
+    expect(small.connectionSettings(null).max_page_count).toBe(64);
+  });
+
   test('a snapshot keeps auto_vacuum=INCREMENTAL, and the restored node keeps the quota', () => {
     const engine = engineWith({ database_size_max_bytes: 262_144 });
     expect(codeOf(run(engine, 'CREATE TABLE t (b); INSERT INTO t VALUES (randomblob(100000))'))).toBe('OK');
