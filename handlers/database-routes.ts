@@ -14,8 +14,9 @@ export function databaseRoutes(router: IRouter, service: DatabaseService): void 
     query_schema: null,
     privileged: true,
     status: (result) => (result.created ? 201 : 200),
-    // user, password and host come from seed 003's MySQL-shaped clients; ddb has
-    // no per-database credentials, so they are accepted and not stored.
+    // user, password and host come from seed 003's MySQL-shaped clients. With a
+    // users file, user and password are credentials (handlers/authenticate.ts);
+    // without one they are ignored. None of them is stored or replicated.
     command: (body) => ({ type: 'init_database', db_name: body.db_name }),
   });
 }

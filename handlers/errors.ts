@@ -23,6 +23,8 @@ export function errorHandler(logger: Logger) {
       // (307 keeps the method and body) reach the node that can run it.
       response.setHeader('Location', new URL(request.originalUrl, error.details.master).toString());
     }
+    // RFC 9110: a 401 names the scheme to use; curl -u and browsers answer it.
+    if (error.code === 'UNAUTHENTICATED') response.setHeader('WWW-Authenticate', 'Basic realm="ddb"');
     reply(response, error.status, error.toJSON());
   };
 }

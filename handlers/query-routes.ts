@@ -11,6 +11,7 @@ import { associativeRequested, toAssociative } from './associative';
 import { chosenDatabase, queryBodySchema, sqlQuerySchema, type QueryBody, type SqlQuery } from './schemas';
 import { validateBody, validateQuery } from './validate';
 import { reply } from './reply';
+import { authorizeCommand, authorizeReadScript } from './authorize';
 
 export function queryRoutes(router: IRouter, service: DatabaseService): void {
 
@@ -21,12 +22,13 @@ export function queryRoutes(router: IRouter, service: DatabaseService): void {
     const shape = associativeRequested(body.associative, query.associative) ? toAssociative : (answer: unknown) => answer;
     const script = classifyScript(body.query);
     if (script.kind === 'read') {
+      authorizeReadScript(response, service, body.query, db_name);
       await service.readBarrier(query.consistency ?? 'local');
       reply(response, 200, shape(service.engine.query(db_name, body.query, body.params)));
       return;
     }
-    const command = { type: 'sql' as const, db_name, script: body.query, params: body.params };
-    const result = script.privileged ? await service.writeAsMaster(command) : await service.write(command);
+    const { command, caller } = authorizeCommand(response, service, { type: 'sql', db_name, script: body.query, params: body.params });
+    const result = script.privileged ? await service.writeAsMaster(command, caller) : await service.write(command, caller);
     reply(response, 200, shape(result));
   }
 

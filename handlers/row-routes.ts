@@ -24,6 +24,7 @@ import {
 import { validateQuery } from './validate';
 import { writeRoute } from './write-route';
 import { reply } from './reply';
+import { authorizeRead } from './authorize';
 
 export function rowRoutes(router: IRouter, service: DatabaseService): void {
   writeRoute<InsertBody>(router, service, {
@@ -72,12 +73,14 @@ export function rowRoutes(router: IRouter, service: DatabaseService): void {
 
   router.get('/select', validateQuery(selectQuerySchema), async (_request, response) => {
     const query = response.locals.query as SelectQuery;
+    authorizeRead(response, service, query.db ?? null);
     await service.readBarrier(query.consistency ?? 'local');
     reply(response, 200, service.engine.select(query.db ?? null, query.table));
   });
 
   router.get('/search', validateQuery(searchQuerySchema), async (_request, response) => {
     const query = response.locals.query as SearchQuery;
+    authorizeRead(response, service, query.db ?? null);
     await service.readBarrier(query.consistency ?? 'local');
     reply(response, 200, service.engine.search(query.db ?? null, query.table, query.column, query.value));
   });

@@ -12,7 +12,8 @@
 import type { Schema } from 'ajv';
 import type { IRouter, Request, Response } from 'express';
 import type { Command } from '../database/commands';
-import type { DatabaseService } from './service';
+import type { Caller, DatabaseService } from './service';
+import { authorizeCommand } from './authorize';
 import type { WriteQuery } from './schemas';
 import { validateBody, validateQuery } from './validate';
 import { reply } from './reply';
@@ -39,11 +40,13 @@ export function writeRoute<Body, Result = unknown>(router: IRouter, service: Dat
   const checks = route.query_schema === null ? [] : [validateQuery(route.query_schema)];
   checks.push(validateBody(route.body_schema));
   const propose = route.privileged
-    ? (command: Command) => service.writeAsMaster(command)
-    : (command: Command) => service.write(command);
+    ? (command: Command, caller: Caller) => service.writeAsMaster(command, caller)
+    : (command: Command, caller: Caller) => service.write(command, caller);
   router.post(route.path, ...checks, async (_request: Request, response: Response) => {
-    const command = route.command(response.locals.body as Body, (response.locals.query ?? {}) as WriteQuery);
-    const result = (await propose(command)) as Result;
+    const built = route.command(response.locals.body as Body, (response.locals.query ?? {}) as WriteQuery);
+    // The user's right is checked here, before a slave forwards or redirects (the master checks a forwarded write again).
+    const { command, caller } = authorizeCommand(response, service, built);
+    const result = (await propose(command, caller)) as Result;
     reply(response, typeof route.status === 'number' ? route.status : route.status(result), result);
   });
 }

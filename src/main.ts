@@ -12,6 +12,9 @@ import { createNode } from './node/create-node';
 import { createServer, listen } from './http/server';
 import { ConfigError, findNodeByPort, loadConfig, portOf } from '../utils/config';
 import { createLogger } from '../utils/logger';
+import { Authenticator } from './auth/authenticator';
+import type { Caller } from '../handlers/service';
+import type { Command } from '../database/commands';
 import { describePortInUse } from '../utils/port-holder';
 
 /** A failure to start that one line explains (a port in use): exit 1 without a stack trace. */
@@ -36,9 +39,12 @@ async function runNode(args: CliArgs & { port: number }): Promise<void> {
   const { cluster_secret, tls, notice } = checkStart({ config, nodes: [self], config_file: args.config_file });
   const logger = createLogger({ level: args.log_level, node_id: self.id });
   const data_dir = args.in_memory ? null : path.join(args.data_dir ?? config.data_dir, `node-${self.id}`);
-  const process_node = createNode({ config, self, data_dir, logger, cluster_secret, tls });
+  const access = config.users_file === undefined ? undefined : new Authenticator({ users_file: config.users_file, logger });
+  // The master's check of a write a slave forwarded: the user's right, by this node's own users file.
+  const authorize = access === undefined ? undefined : (caller: Caller, command: Command) => access.authorizeForwarded(caller.user, command, node.engine.defaultDatabase());
+  const process_node = createNode({ config, self, data_dir, logger, cluster_secret, tls, authorize });
   const { node } = process_node;
-  const server = createServer(process_node, createApp(node, { logger, body_limit_bytes: config.body_limit_bytes }), logger, tls);
+  const server = createServer(process_node, createApp(node, { logger, body_limit_bytes: config.body_limit_bytes, access }), logger, tls);
   await listenOrExplain(server, new URL(self.url).hostname, portOf(self));
   node.start();
   logger.info(`node ${self.id} serving ${self.url}`, { data_dir: data_dir ?? '(in memory: nothing survives a restart)' });

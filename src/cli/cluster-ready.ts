@@ -56,10 +56,10 @@ export async function waitForReadyCluster(options: {
   return null;
 }
 
-/** `ca_file`: with https:// URLs, the CA the suggested curl needs to trust the nodes. */
-export function readyBanner(nodes: readonly NodeConfig[], master_id: number, ca_file?: string): string {
+/** `ca_file`: with https:// URLs, the CA the suggested curl needs to trust the nodes; `users`: the cluster has users, so the curl needs one. */
+export function readyBanner(nodes: readonly NodeConfig[], master_id: number, ca_file?: string, users = false): string {
   const master = nodes.find((node) => node.id === master_id) as NodeConfig;
   const slaves = nodes.filter((node) => node.id !== master_id).map((node) => `node ${node.id} ${node.url}`);
   const others = slaves.length === 0 ? '' : `, slaves ${slaves.join(', ')}`;
-  return `cluster ready: master node ${master.id} ${master.url}${others}; try: curl -s ${ca_file === undefined ? '' : `--cacert ${ca_file} `}${master.url}/status (Ctrl-C stops every node)`;
+  return `cluster ready: master node ${master.id} ${master.url}${others}; try: curl -s ${ca_file === undefined ? '' : `--cacert ${ca_file} `}${users ? '-u USER:PASSWORD ' : ''}${master.url}/status (Ctrl-C stops every node)`;
 }

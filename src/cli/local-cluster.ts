@@ -162,7 +162,7 @@ export class LocalCluster {
     const master_id = await waitForReadyCluster({ nodes: this.config.nodes, timeout_ms, stopped: () => this.stopping, ca: this.material.tls?.ca });
     if (this.stopping) return;
     if (master_id === null) this.logger.warn(`the nodes serve but have not agreed on a ready master after ${timeout_ms / 1000} s; GET /ready on each says why`);
-    else this.logger.info(readyBanner(this.config.nodes, master_id, this.config.tls?.ca_file));
+    else this.logger.info(readyBanner(this.config.nodes, master_id, this.config.tls?.ca_file, this.config.users_file !== undefined));
   }
 }
 

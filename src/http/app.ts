@@ -14,10 +14,14 @@ import type { DatabaseService } from '../../handlers/service';
 import { statusRoutes } from '../../handlers/status-routes';
 import { tableRoutes } from '../../handlers/table-routes';
 import type { Logger } from '../../utils/logger';
+import { authenticate, bodyCredentials } from '../../handlers/authenticate';
+import type { Authenticator } from '../auth/authenticator';
 
 export interface AppOptions {
   logger: Logger;
   body_limit_bytes: number;
+  /** The node's users (config.json's users_file); absent, the API is open and no check is mounted. */
+  access?: Authenticator;
 }
 
 export function createApp(service: DatabaseService, options: AppOptions): Express {
@@ -26,7 +30,10 @@ export function createApp(service: DatabaseService, options: AppOptions): Expres
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(requestLog(options.logger));
+  // Who asks is settled before the body is read, and the routes check what they may do.
+  if (options.access !== undefined) app.use(authenticate(options.access));
   app.use(jsonBody(options.body_limit_bytes));
+  if (options.access !== undefined) app.use(bodyCredentials(options.access));
   // Every route on the app's own router, busiest first: express tries them in turn.
   rowRoutes(app, service);
   queryRoutes(app, service);

@@ -11,7 +11,9 @@ import { createHash } from 'node:crypto';
 import type { ApplyContext, ApplyResult, Command } from '../../database/commands';
 import { Engine } from '../../database/engine';
 import type { EngineLimits } from '../../database/limits';
+import { INDEX_MAX, isBoundedCount } from '../replication/bounds';
 import type { Entry } from '../replication/messages';
+import { checkLogPayload } from './payload-validation';
 
 /** What a log entry carries: a command and the context the master fixed for it. */
 export interface LogPayload {
@@ -39,18 +41,33 @@ export class AppliedState {
     return this.stateHash;
   }
 
-  /** Applies one committed entry; returns the engine's result (null for the no-op). */
+  /**
+   * Applies one committed entry; returns the engine's result (null for the
+   * no-op). An entry whose data is not a valid command (an old log, a buggy
+   * master) is an INVALID_REQUEST result, the same on every node: apply does
+   * not throw on what a log holds. Its size is not checked here: the body
+   * limit may differ between two runs of the same log.
+   */
   apply(entry: Entry<LogPayload>): ApplyResult | null {
     if (entry.index !== this.appliedIndex + 1) {
       throw new Error(`apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
     }
-    const result = entry.data === null ? null : this.engine.apply(entry.data.command, entry.data.context);
+    const result = entry.data === null ? null : this.applyPayload(entry.data);
     this.stateHash = createHash('sha256')
       .update(this.stateHash)
       .update(JSON.stringify([entry.index, entry.term, entry.data]))
       .digest('hex');
     this.appliedIndex = entry.index;
     return result;
+  }
+
+  private applyPayload(data: LogPayload): ApplyResult {
+    try {
+      checkLogPayload(data, Infinity);
+    } catch (error) {
+      return { ok: false, error: { code: 'INVALID_REQUEST', message: `the log entry is not a valid command: ${(error as Error).message}` } };
+    }
+    return this.engine.apply(data.command, data.context);
   }
 
   /** The snapshot image as parts to write in order, so the database images are not copied again. */
@@ -61,19 +78,51 @@ export class AppliedState {
     return [length, header, ...this.engine.snapshotParts()];
   }
 
-  restore(image: Uint8Array): void {
+  /**
+   * Replaces the state with a snapshot image's, or throws and keeps the state
+   * as it was when the image is not one (the engine restores into fresh
+   * databases before it swaps them in). With `last_index`, the image must
+   * have been taken at that index.
+   */
+  restore(image: Uint8Array, last_index?: number): void {
     const buffer = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
-    const headerLength = buffer.readUInt32BE(0);
-    const header = JSON.parse(buffer.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + headerLength).toString()) as {
-      applied_index: number;
-      state_hash: string;
-    };
-    this.engine.restore(buffer.subarray(HEADER_LENGTH_BYTES + headerLength));
+    const header = readHeader(buffer);
+    if (last_index !== undefined && header.applied_index !== last_index) {
+      throw new Error(`snapshot image taken at ${header.applied_index}, not at ${last_index}`);
+    }
+    this.engine.restore(buffer.subarray(HEADER_LENGTH_BYTES + header.length));
     this.appliedIndex = header.applied_index;
     this.stateHash = header.state_hash;
+  }
+
+  /** Throws unless `image` restores, taken at `last_index`: it is loaded into a fresh engine, then dropped. */
+  static check(image: Uint8Array, last_index: number): void {
+    const trial = new AppliedState();
+    try {
+      trial.restore(image, last_index);
+    } finally {
+      trial.close();
+    }
   }
 
   close(): void {
     this.engine.close();
   }
+}
+
+function readHeader(buffer: Buffer): { length: number; applied_index: number; state_hash: string } {
+  if (buffer.length < HEADER_LENGTH_BYTES) throw new Error('snapshot image: too short for its header');
+  const length = buffer.readUInt32BE(0);
+  if (length > buffer.length - HEADER_LENGTH_BYTES) throw new Error('snapshot image: its header runs past its end');
+  let header: unknown;
+  try {
+    header = JSON.parse(buffer.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + length).toString());
+  } catch {
+    throw new Error('snapshot image: its header is not JSON');
+  }
+  const { applied_index, state_hash } = (header ?? {}) as { applied_index?: unknown; state_hash?: unknown };
+  if (!isBoundedCount(applied_index, INDEX_MAX) || typeof state_hash !== 'string' || !/^[0-9a-f]{64}$/.test(state_hash)) {
+    throw new Error('snapshot image: its header is malformed');
+  }
+  return { length, applied_index, state_hash };
 }

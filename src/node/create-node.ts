@@ -4,6 +4,7 @@
  * operating system's random source. A storage failure ends the process,
  * which recovers from its files on restart.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { randomInt } from 'node:crypto';
 import { ChannelTransport } from '../replication/channel-transport';
 import { peerInspector } from '../replication/peer-inspector';
@@ -11,7 +12,7 @@ import { openStorage } from '../replication/storage';
 import type { TlsMaterial } from '../http/tls-material';
 import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
-import { DdbNode, type NodeOptions } from './node';
+import { DdbNode, REPLICA_LIMITS, type NodeOptions } from './node';
 
 export interface ProcessNodeOptions extends NodeOptions {
   /** Where term, vote, log and snapshots live; null keeps nothing on disk (`--in-memory`). */
@@ -27,8 +28,12 @@ export interface ProcessNode {
   transport: ChannelTransport;
 }
 
-/** Snapshots still travel in one frame (until they are sent in chunks), so the limit is generous. */
-export const PEER_FRAME_BYTES_MAX = 512 * 1024 * 1024;
+/**
+ * Snapshots still travel in one frame (until they are sent in chunks), so the
+ * limit is generous; but never over the longest string V8 makes, since a frame
+ * is decoded as one string (a larger one failed with ERR_STRING_TOO_LONG).
+ */
+export const PEER_FRAME_BYTES_MAX = Math.min(512 * 1024 * 1024, bufferConstants.MAX_STRING_LENGTH);
 
 export function createNode(options: ProcessNodeOptions): ProcessNode {
   const { config, self, logger } = options;
@@ -41,7 +46,12 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
     peer_urls: peerUrls,
     secret: options.cluster_secret,
     logger,
-    inspect: peerInspector(self.id),
+    inspect: peerInspector({
+      self_id: self.id,
+      member_ids: config.nodes.map((node) => node.id),
+      body_limit_bytes: config.body_limit_bytes,
+      entries_per_message_max: REPLICA_LIMITS.entries_per_append_max,
+    }),
     ...(local_address === undefined ? {} : { local_address }),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     frame_bytes_max: PEER_FRAME_BYTES_MAX,

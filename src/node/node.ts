@@ -16,6 +16,7 @@ import type { Caller, DatabaseService, NodeStatus } from '../../handlers/service
 import type { ClusterConfig, NodeConfig } from '../../utils/config';
 import type { Logger } from '../../utils/logger';
 import type { Entry, Message, ReadState, ReplicaStatus, Snapshot } from '../replication/messages';
+import { snapshotChecksum } from '../replication/peer-validation';
 import { Replica } from '../replication/replica';
 import { AppliedState, type LogPayload } from './applied-state';
 import { ChangeSignal } from './change-signal';
@@ -188,8 +189,27 @@ export class DdbNode implements DatabaseService {
 
   receive(messages: Message<LogPayload>[]): void {
     if (this.stopped) return;
-    for (const message of messages) this.replica.step(message);
+    for (const message of messages) {
+      if (message.type === 'install_snapshot' && !this.snapshotLoads(message.snapshot)) continue;
+      this.replica.step(message);
+    }
     this.loop.schedule();
+  }
+
+  /**
+   * A snapshot from the master is loaded into a fresh engine before the
+   * replica sees it: one that does not load is dropped as if never received
+   * (the master sends it again, or another), and nothing of this node's
+   * state is touched. Its checksum was verified by the channel already.
+   */
+  private snapshotLoads(snapshot: Snapshot): boolean {
+    try {
+      AppliedState.check(snapshot.data, snapshot.meta.last_index);
+      return true;
+    } catch (error) {
+      this.options.logger.error('refused a snapshot from the master: it does not load', { last_index: snapshot.meta.last_index, error: (error as Error).message });
+      return false;
+    }
   }
 
   proposeForwarded(writes: ForwardedWrite[]): Promise<ForwardAnswer[]> {
@@ -245,14 +265,19 @@ export class DdbNode implements DatabaseService {
    * goes instead. Found by the node-level simulator; before, the node exited.
    */
   private withSnapshotImages(messages: Message<LogPayload>[]): Message<LogPayload>[] {
-    let loaded: Snapshot | null = null;
+    let loaded: { snapshot: Snapshot; checksum: string } | null = null;
     return messages.map((message) => {
-      if (message.type !== 'install_snapshot' || message.snapshot.data !== IMAGE_IN_STORAGE) return message;
-      loaded ??= this.environment.storage.loadSnapshot();
-      if (loaded === null || loaded.meta.last_index < message.snapshot.meta.last_index) {
-        throw new Error(`storage holds the snapshot at ${String(loaded?.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
+      if (message.type !== 'install_snapshot') return message;
+      // The replica may hold the image itself (one it received from a master): it is checksummed as it goes.
+      if (message.snapshot.data !== IMAGE_IN_STORAGE) return { ...message, checksum: snapshotChecksum(message.snapshot.data) };
+      if (loaded === null) {
+        const snapshot = this.environment.storage.loadSnapshot();
+        loaded = snapshot === null ? null : { snapshot, checksum: snapshotChecksum(snapshot.data) };
       }
-      return { ...message, snapshot: loaded };
+      if (loaded === null || loaded.snapshot.meta.last_index < message.snapshot.meta.last_index) {
+        throw new Error(`storage holds the snapshot at ${String(loaded?.snapshot.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
+      }
+      return { ...message, snapshot: loaded.snapshot, checksum: loaded.checksum };
     });
   }
 
@@ -274,9 +299,13 @@ export class DdbNode implements DatabaseService {
     this.environment.observer?.applied(entry, this.machine);
   }
 
+  /**
+   * Restores first, then stores: storage never holds a snapshot that did not
+   * load (it was loaded once already, when it arrived: receive()).
+   */
   private installSnapshot(snapshot: Snapshot): void {
-    this.environment.storage.saveSnapshot(snapshot);
     this.compaction.last_applied_term = this.restoreSnapshot(snapshot);
+    this.environment.storage.saveSnapshot(snapshot);
     this.proposals.skippedTo(snapshot.meta.last_index);
     this.options.logger.info('installed snapshot from the master', { last_index: snapshot.meta.last_index });
   }

@@ -107,6 +107,8 @@ function refuseUpgrade(socket: Duplex, reason: string): void {
 export class ChannelTransport implements PeerTransport {
   private readonly outbound = new Map<number, Outbound>();
   private readonly inbound = new Set<PeerConnection>();
+  /** Connections whose refused input has been logged already: once per connection. */
+  private readonly refusal_logged = new WeakSet<PeerConnection>();
   private readonly member_ids: Set<number>;
   private handlers: PeerHandlers | null = null;
   private request_count = 0;
@@ -342,6 +344,7 @@ export class ChannelTransport implements PeerTransport {
           return;
       }
     } catch (error) {
+      // Messages: nothing of the frame reaches the node, and the connection closes (so this is logged once for it).
       this.options.logger.warn('refused peer input', { peer: peer_id, error: (error as Error).message });
       connection.close(`bad input from node ${peer_id}: ${(error as Error).message}`);
     }
@@ -352,7 +355,22 @@ export class ChannelTransport implements PeerTransport {
     if (!Number.isSafeInteger(id) || (kind !== 'propose' && kind !== 'read_index')) throw new Error('malformed request');
     const handlers = this.handlers;
     if (handlers === null) return;
-    const answer: Promise<unknown> = kind === 'propose' ? handlers.proposeForwarded(this.options.inspect.forwardedWrites(writes)) : handlers.answerReadIndex();
+    let checked: ForwardedWrite[] = [];
+    if (kind === 'propose') {
+      try {
+        checked = this.options.inspect.forwardedWrites(writes);
+      } catch (error) {
+        // A request is answered with the refusal (its sender fails that request), once logged per connection.
+        const message = (error as Error).message;
+        if (!this.refusal_logged.has(connection)) {
+          this.refusal_logged.add(connection);
+          this.options.logger.warn('refused peer input', { peer: peer_id, error: message });
+        }
+        connection.send(FrameType.RESPONSE, encodeWire({ id, error: { code: 'INVALID_REQUEST', message: `refused by node ${this.options.self_id}: ${message}` } }));
+        return;
+      }
+    }
+    const answer: Promise<unknown> = kind === 'propose' ? handlers.proposeForwarded(checked) : handlers.answerReadIndex();
     answer.then(
       (result) => connection.send(FrameType.RESPONSE, encodeWire({ id, result })),
       (error: unknown) => this.options.logger.error('a peer request failed', { peer: peer_id, error: (error as Error)?.stack ?? String(error) }),
@@ -360,12 +378,13 @@ export class ChannelTransport implements PeerTransport {
   }
 
   private answered(peer_id: number, response: unknown): void {
-    const { id, result } = (response ?? {}) as { id?: unknown; result?: unknown };
+    const { id, result, error } = (response ?? {}) as { id?: unknown; result?: unknown; error?: { message?: unknown } };
     const pending = this.outbound.get(peer_id)?.pending.get(id as number);
     if (pending === undefined) return; // answered after its timeout
     this.outbound.get(peer_id)?.pending.delete(id as number);
     clearTimeout(pending.timer);
-    pending.resolve(result);
+    if (error !== undefined) pending.reject(failure('EPEERREFUSED', String(error?.message ?? 'refused by the peer')));
+    else pending.resolve(result);
   }
 
   private onClose(connection: PeerConnection, peer_id: number, role: 'opened' | 'accepted', reason: string): void {

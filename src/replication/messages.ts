@@ -103,6 +103,12 @@ export interface VoteResponse extends MessageHeader {
 export interface InstallSnapshot extends MessageHeader {
   type: 'install_snapshot';
   snapshot: Snapshot;
+  /**
+   * sha256 of `snapshot.data` in hex, computed by the node that sends it when
+   * it attaches the image (the replica leaves it out: it may not hold the
+   * image); the receiver checks it before anything is replaced.
+   */
+  checksum?: string;
   live_ids: number[];
   read_context: number;
 }

@@ -1,33 +1,65 @@
 /**
  * The checks every decoded peer input passes before it reaches the node: the
- * channel has already verified that it comes from `sender_id`. Messages must
- * be from that sender and to this node, of a known type.
+ * channel has already verified that it comes from `sender_id`. Messages are
+ * checked field by field (peer-validation.ts), entries carrying what a node
+ * accepts (src/node/payload-validation.ts); forwarded writes must be commands
+ * the public API could have made, within its body limit. Anything else throws
+ * PeerInputError, and the channel refuses it.
  */
+import { FORWARD_BATCH_WRITES_MAX } from '../node/forward-queue';
+import { checkCommandWithin, checkLogPayload } from '../node/payload-validation';
 import type { ForwardedWrite, NodeMessage } from '../node/peer-transport';
 import type { PeerInspector } from './channel-transport';
+import { PeerInputError, PeerValidator } from './peer-validation';
 
-const MESSAGE_TYPES = new Set(['append_entries', 'append_response', 'request_vote', 'vote_response', 'install_snapshot']);
+export { PeerInputError };
 
-export class PeerInputError extends Error {
-  override name = 'PeerInputError';
+/** A forwarded write's user: a name from the users file, short. */
+export const USER_NAME_CHARS_MAX = 256;
+
+export interface InspectorOptions {
+  self_id: number;
+  member_ids: readonly number[];
+  body_limit_bytes: number;
+  entries_per_message_max: number;
 }
 
-export function peerInspector(self_id: number): PeerInspector {
+export function peerInspector(options: InspectorOptions): PeerInspector {
+  const { body_limit_bytes } = options;
+  const validator = new PeerValidator({
+    self_id: options.self_id,
+    member_ids: options.member_ids,
+    entries_per_message_max: options.entries_per_message_max,
+    checkData: (data) => checkLogPayload(data, body_limit_bytes),
+  });
   return {
     messages(raw: unknown, sender_id: number): NodeMessage[] {
-      if (!Array.isArray((raw as { messages?: unknown })?.messages)) throw new PeerInputError('not a list of messages');
-      const messages = (raw as { messages: unknown[] }).messages;
-      for (const message of messages) {
-        const { type, from, to } = (message ?? {}) as { type?: unknown; from?: unknown; to?: unknown };
-        if (typeof type !== 'string' || !MESSAGE_TYPES.has(type)) throw new PeerInputError(`unknown message type ${String(type)}`);
-        if (from !== sender_id) throw new PeerInputError(`a message from ${String(from)} on the connection of node ${sender_id}`);
-        if (to !== self_id) throw new PeerInputError(`a message for ${String(to)} sent to node ${self_id}`);
-      }
-      return messages as NodeMessage[];
+      return validator.frame(raw, sender_id) as NodeMessage[];
     },
     forwardedWrites(raw: unknown): ForwardedWrite[] {
-      if (!Array.isArray(raw)) throw new PeerInputError('forwarded writes must be a list');
-      return raw as ForwardedWrite[];
+      return checkForwardedWrites(raw, body_limit_bytes);
     },
   };
+}
+
+/** A bounded list of {command, user}: each command valid and within the body limit, each user null or a short name. */
+export function checkForwardedWrites(raw: unknown, body_limit_bytes: number): ForwardedWrite[] {
+  if (!Array.isArray(raw)) throw new PeerInputError('forwarded writes must be a list');
+  if (raw.length > FORWARD_BATCH_WRITES_MAX) throw new PeerInputError(`a batch of ${raw.length} forwarded writes (at most ${FORWARD_BATCH_WRITES_MAX})`);
+  for (let index = 0; index < raw.length; index += 1) {
+    const write: unknown = raw[index];
+    if (typeof write !== 'object' || write === null || Array.isArray(write)) throw new PeerInputError(`forwarded write ${index} must be an object`);
+    const keys = Object.keys(write);
+    const { command, user } = write as { command?: unknown; user?: unknown };
+    if (keys.length !== 2 || command === undefined || user === undefined) throw new PeerInputError(`forwarded write ${index} must be exactly {command, user}`);
+    if (user !== null && (typeof user !== 'string' || user.length === 0 || user.length > USER_NAME_CHARS_MAX)) {
+      throw new PeerInputError(`forwarded write ${index}: user must be null or a name of 1 to ${USER_NAME_CHARS_MAX} characters`);
+    }
+    try {
+      checkCommandWithin(command, body_limit_bytes);
+    } catch (error) {
+      throw new PeerInputError(`forwarded write ${index}: ${(error as Error).message}`);
+    }
+  }
+  return raw as ForwardedWrite[];
 }

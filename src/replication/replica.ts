@@ -14,6 +14,7 @@
  * refuse a candidate whose log is behind theirs, and then the next one in
  * rank order, with a complete log, wins a stagger later.
  */
+import { TERM_MAX } from './bounds';
 import { ReplicatedLog } from './log';
 import type {
   AppendEntries,
@@ -207,6 +208,8 @@ export class Replica<T> {
   /** Terms are compared here, once, before any role logic. */
   step(message: Message<T>): void {
     this.assertAddressed(message);
+    // Beyond the bound nothing can be persisted and recovered: such a message is dropped (the channel refuses it first).
+    if (!(message.term <= TERM_MAX)) return;
     if (message.term > this.term) {
       if (!this.enterHigherTerm(message)) return;
     } else if (message.term < this.term) {
@@ -403,6 +406,8 @@ export class Replica<T> {
   /** Starts (or restarts after a back-off) a campaign with a pre-vote for the next term. */
   private startPreVote(reason: string): void {
     assert(this.role !== 'master', 'a master does not campaign');
+    // The next term would be past the bound storage keeps: unreachable in practice, and never a crash.
+    if (this.term >= TERM_MAX) return;
     if (this.role !== 'candidate') this.role_reason = reason;
     this.role = 'candidate';
     this.pre_candidate = true;

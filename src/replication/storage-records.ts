@@ -16,6 +16,7 @@
  * Pure functions: no file system here. A frame that passed its checksum but does
  * not decode is a bug, never a torn write, so decoding throws.
  */
+import { INDEX_MAX, TERM_MAX, isBoundedCount } from './bounds';
 import type { Entry, HardState, Snapshot, SnapshotMeta } from './messages';
 import { encodeFrameParts, encodeJsonFrame, scanFrames } from './storage-frames';
 
@@ -78,16 +79,17 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/** Terms and indexes within the bounds every peer message is held to (bounds.ts), so whatever a node moved to it can save and recover. */
 export function isHardState(value: unknown): value is HardState {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return isCount(candidate.term) && isCount(candidate.commit) && (candidate.vote === null || isCount(candidate.vote));
+  return isBoundedCount(candidate.term, TERM_MAX) && isBoundedCount(candidate.commit, INDEX_MAX) && (candidate.vote === null || isCount(candidate.vote));
 }
 
 export function isEntry(value: unknown): value is Entry<unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return isCount(candidate.index) && candidate.index >= 1 && isCount(candidate.term) && candidate.data !== undefined;
+  return isBoundedCount(candidate.index, INDEX_MAX) && candidate.index >= 1 && isBoundedCount(candidate.term, TERM_MAX) && candidate.data !== undefined;
 }
 
 export function decodeLogRecord<T>(payload: Buffer, where: string): LogRecord<T> {

@@ -27,6 +27,7 @@
  * should exit and recover by reopening (retrying an fsync after it failed is not
  * safe on Linux, the kernel may have dropped the dirty pages).
  */
+import { INDEX_MAX, TERM_MAX, isBoundedCount } from './bounds';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DurableState, Entry, HardState, Snapshot, SnapshotMeta } from './messages';
@@ -407,7 +408,7 @@ export class Storage<T> implements LogStorage<T> {
 
   private assertSnapshotFollows(meta: SnapshotMeta, data: unknown): void {
     const current = this.snapshotMeta;
-    if (!Number.isSafeInteger(meta.last_index) || !Number.isSafeInteger(meta.last_term) || meta.last_term < 0) {
+    if (!isBoundedCount(meta.last_index, INDEX_MAX) || !isBoundedCount(meta.last_term, TERM_MAX)) {
       throw new Error(`snapshot meta is malformed: ${JSON.stringify(meta)}`);
     }
     if (!imageParts(data as SnapshotToSave['data']).every((part) => part instanceof Uint8Array)) throw new Error('snapshot data must be a Uint8Array or parts of one');

@@ -109,7 +109,7 @@ function get(url: string, options: https.RequestOptions = {}): Promise<number> {
 
 function usersFile(name: string): string {
   const file = path.join(dir, `${name}-users.json`);
-  fs.writeFileSync(file, JSON.stringify({ users: [] }), { mode: 0o600 });
+  fs.writeFileSync(file, JSON.stringify({ users: {} }), { mode: 0o600 });
   return file;
 }
 

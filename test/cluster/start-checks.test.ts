@@ -64,3 +64,17 @@ it('a TLS file that is missing stops the node: exit code 2, naming the file', as
   expect(result.code).toBe(2);
   expect(result.stderr).toBe(`ddb: cannot read tls.cert_file ${path.join(cluster.dir, 'node.crt')}: no such file (the README's TLS section shows how to make them with openssl)\n`);
 });
+
+it('a users file that is missing or invalid stops the node and its supervisor: exit code 2, naming the file and the key', async () => {
+  cluster = await TestCluster.create({ size: 1 });
+  const users = path.join(cluster.dir, 'users.json');
+  const { file, port } = await writeConfig({ users_file: 'users.json' });
+  const missing = `ddb: users file ${users} does not exist; make it with \`ddb user add <name> --role admin\` (or fix "users_file" in config.json)\n`;
+  expect(await run([String(port), '--config', file])).toEqual({ code: 2, stderr: missing });
+  expect(await run(['--config', file])).toEqual({ code: 2, stderr: missing });
+  fs.writeFileSync(users, JSON.stringify({ users: { alice: { password: 'hunter2', role: 'writer' } } }), { mode: 0o600 });
+  const result = await run([String(port), '--config', file]);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(/^ddb: users file .*users\.json: \/users\/alice\/password is not a password hash/);
+  expect(result.stderr).not.toContain('hunter2');
+});

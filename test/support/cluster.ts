@@ -35,6 +35,12 @@ export interface ClusterOptions {
   in_memory?: boolean;
   /** https:// URLs; the ids in other_ca_ids get a certificate of another CA (and trust only that one). */
   tls?: { other_ca_ids?: number[] };
+  /**
+   * A users file per node (its name relative to the cluster's dir; the test writes
+   * it before starting the node), and the credentials the cluster's own /status
+   * calls use. Each node then gets a config of its own naming its file.
+   */
+  users?: { file_of: (id: number) => string; auth: { username: string; password: string } };
 }
 
 export interface StatusBody {
@@ -106,10 +112,13 @@ export class TestCluster {
       ...(options.write_timeout_ms === undefined ? {} : { write_timeout_ms: options.write_timeout_ms }),
     };
     for (const id of cluster.ids()) {
-      // Without TLS every node reads one config.json; with it, each its own, naming its certificate.
+      // Without TLS or users every node reads one config.json; with them, each its own, naming its certificate and users file.
       const tls = cluster.tlsFilesOf?.(id);
-      const file = path.join(cluster.dir, tls === undefined ? 'config.json' : `config-${id}.json`);
-      fs.writeFileSync(file, JSON.stringify(tls === undefined ? config : { ...config, tls }, null, 2));
+      const users_file = options.users?.file_of(id);
+      const own = tls !== undefined || users_file !== undefined;
+      const file = path.join(cluster.dir, own ? `config-${id}.json` : 'config.json');
+      const node_config = { ...config, ...(tls === undefined ? {} : { tls }), ...(users_file === undefined ? {} : { users_file }) };
+      fs.writeFileSync(file, JSON.stringify(node_config, null, 2));
       cluster.configFiles.set(id, file);
     }
     return cluster;
@@ -177,7 +186,8 @@ export class TestCluster {
 
   async status(id: number): Promise<StatusBody | null> {
     try {
-      const response = await this.client.get(`${this.url(id)}/status`, { timeout: 1000 });
+      const auth = this.options.users?.auth;
+      const response = await this.client.get(`${this.url(id)}/status`, { timeout: 1000, ...(auth === undefined ? {} : { auth }) });
       return response.status === 200 ? (response.data as StatusBody) : null;
     } catch {
       return null;

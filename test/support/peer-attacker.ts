@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { FrameType, type FrameTypeCode, FrameWriter } from '../../src/replication/peer-frames';
+import { type Frame, FrameReader, FrameType, type FrameTypeCode, FrameWriter } from '../../src/replication/peer-frames';
 import { PEER_PATH, PEER_PROTOCOL, clientProof, newNonce, parseNonce, sessionKeys } from '../../src/replication/peer-handshake';
 
 export interface UpgradeAttempt {
@@ -29,6 +29,8 @@ export interface UpgradeResult {
   socket: net.Socket;
   /** The writer for client-to-server frames, when the upgrade succeeded. */
   writer: FrameWriter | null;
+  /** The server's frames to us, verified with the server-to-client key, when the upgrade succeeded. */
+  reader: FrameReader | null;
   client_nonce: Buffer;
 }
 
@@ -59,8 +61,15 @@ export function upgrade(attempt: UpgradeAttempt): Promise<UpgradeResult> {
       const head = received.slice(0, end);
       const status = Number(head.split(' ')[1]);
       const server_nonce = parseNonce(/x-ddb-nonce: (\S+)/i.exec(head)?.[1]);
-      const writer = status === 101 && server_nonce !== null ? new FrameWriter(sessionKeys(attempt.secret, { ...ids, server_nonce }).client_to_server) : null;
-      resolve({ status, head, socket, writer, client_nonce });
+      const keys = status === 101 && server_nonce !== null ? sessionKeys(attempt.secret, { ...ids, server_nonce }) : null;
+      const writer = keys === null ? null : new FrameWriter(keys.client_to_server);
+      const reader = keys === null ? null : new FrameReader(keys.server_to_client, 1 << 30);
+      if (reader !== null) {
+        const rest = Buffer.from(received.slice(end + 4), 'latin1');
+        if (rest.length > 0) reader.push(rest);
+        socket.on('data', (more: Buffer) => reader.push(more));
+      }
+      resolve({ status, head, socket, writer, reader, client_nonce });
     };
     socket.on('data', onData);
   });
@@ -76,6 +85,20 @@ export function closedWithin(socket: net.Socket, wait_ms: number): Promise<boole
       resolve(true);
     });
   });
+}
+
+/** The next frame of `type` the server sent (others are skipped), or null after `wait_ms`. */
+export async function nextFrame(result: UpgradeResult, type: FrameTypeCode, wait_ms: number): Promise<Frame | null> {
+  const deadline = Date.now() + wait_ms;
+  while (Date.now() < deadline) {
+    const next = result.reader?.next() ?? null;
+    if (next !== null) {
+      if (next.type === type) return next;
+      continue;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return null;
 }
 
 export function frame(writer: FrameWriter, type: FrameTypeCode, body: unknown): Buffer {

@@ -10,4 +10,5 @@ it('names the master, the slaves and a curl to try', () => {
 it('gives curl the CA when the nodes speak https', () => {
   const https = nodes.map((node) => ({ ...node, url: node.url.replace('http:', 'https:') }));
   expect(readyBanner(https, 1, '/etc/ddb/ca.crt')).toMatch(/; try: curl -s --cacert \/etc\/ddb\/ca\.crt https:\/\/127\.0\.0\.1:8080\/status /);
+  expect(readyBanner(https, 1, '/etc/ddb/ca.crt', true)).toMatch(/; try: curl -s --cacert \/etc\/ddb\/ca\.crt -u USER:PASSWORD https:\/\/127\.0\.0\.1:8080\/status /);
 });

@@ -19,6 +19,8 @@ import { NodeLife, SimClock } from './sim-clock';
 import { SimDisk, SimStorage, type SyncFault } from './sim-disk';
 import { type LinkFaults, SimLinks } from './sim-links';
 import { SimTransport } from './sim-transport';
+import type { PeerInspector } from '../../../src/replication/channel-transport';
+import { peerInspector } from '../../../src/replication/peer-inspector';
 
 export interface NodeTimings {
   heartbeat_ms: number;
@@ -95,6 +97,23 @@ export class NodeSimCluster {
     return this.members.map((member) => member.id);
   }
 
+  private readonly inspectors = new Map<number, PeerInspector>();
+
+  /** Node `id`'s peer inspector, as create-node.ts makes it for a node process. */
+  private inspectorOf(id: number): PeerInspector {
+    let inspector = this.inspectors.get(id);
+    if (inspector === undefined) {
+      inspector = peerInspector({
+        self_id: id,
+        member_ids: this.config.nodes.map((node) => node.id),
+        body_limit_bytes: this.config.body_limit_bytes,
+        entries_per_message_max: this.options.limits.entries_per_append_max,
+      });
+      this.inspectors.set(id, inspector);
+    }
+    return inspector;
+  }
+
   member(id: number): SimMember {
     const member = this.members[id - 1];
     if (member === undefined) throw new Error(`no node ${id}`);
@@ -139,7 +158,7 @@ export class NodeSimCluster {
     const transport = new SimTransport(member.id, this.scheduler, clock, this.links, {
       onNode: (id, run) => this.onNode(id, run),
       onEnd: (id, ending) => this.member(id).life.onEnd(ending),
-    });
+    }, (id) => this.inspectorOf(id));
     const self = this.config.nodes[member.id - 1] as ClusterConfig['nodes'][number];
     const node = new DdbNode(
       { config: this.config, self, logger: createSilentLogger() },

@@ -11,6 +11,7 @@
  */
 import type { ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer } from '../../../src/node/peer-transport';
 import type { DdbNode } from '../../../src/node/node';
+import type { PeerInspector } from '../../../src/replication/channel-transport';
 import type { SimClock } from './sim-clock';
 import type { SimLinks } from './sim-links';
 import type { Scheduler } from './scheduler';
@@ -36,10 +37,18 @@ export class SimTransport implements PeerTransport {
     private readonly clock: SimClock,
     private readonly links: SimLinks,
     private readonly peers: SimPeers,
+    /**
+     * The receiving node's peer inspector (src/replication/peer-inspector.ts),
+     * as the real channel applies it: every message and forwarded write a
+     * real node sends must pass it, so a check that refuses real traffic fails
+     * the simulation.
+     */
+    private readonly inspectorOf?: (id: number) => PeerInspector,
   ) {}
 
   send(messages: NodeMessage[]): void {
     for (const message of messages) {
+      this.inspectorOf?.(message.to).messages({ messages: [message] }, this.id);
       for (const delay_ms of this.links.deliveries(this.id, message.to)) {
         this.scheduler.after(delay_ms, () => {
           this.peers.onNode(message.to, (node) => node.receive([message]));
@@ -49,6 +58,7 @@ export class SimTransport implements PeerTransport {
   }
 
   forwardWrites(master_id: number, writes: ForwardedWrite[], timeout_ms: number): Promise<ForwardAnswer[]> {
+    this.inspectorOf?.(master_id).forwardedWrites(JSON.parse(JSON.stringify(writes)));
     return this.request(master_id, timeout_ms, (node) => node.proposeForwarded(writes));
   }
 
