@@ -81,7 +81,8 @@ export class DdbNode implements DatabaseService {
     const { clock, storage } = environment;
     this.timing = timingFor(config);
     for (const node of config.nodes) this.urls.set(node.id, node.url.replace(/\/$/, ''));
-    this.machine = new AppliedState();
+    const { value_size_max_bytes, result_size_max_bytes, database_size_max_bytes } = config;
+    this.machine = new AppliedState({ value_size_max_bytes, result_size_max_bytes, database_size_max_bytes });
     this.sql = environment.sqlExecutor?.(this.machine) ?? new InlineSqlExecutor(this.machine);
     const recovered = storage.recovered();
     const last_applied_term = recovered.snapshot === null ? 0 : this.restoreSnapshot(recovered.snapshot);

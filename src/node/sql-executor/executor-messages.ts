@@ -5,6 +5,7 @@
  * work; the executor answers each piece of work with its id.
  */
 import type { Command, ApplyContext, SqlParams } from '../../../database/commands';
+import type { EngineLimits } from '../../../database/limits';
 import type { ErrorBody } from '../../../utils/errors';
 import type { Entry } from '../../replication/messages';
 import type { LogPayload } from '../applied-state';
@@ -27,8 +28,8 @@ export interface TrialWork {
 export type Work = QueryWork | TrialWork;
 
 export type ToExecutor =
-  /** Start over from this AppliedState snapshot image. */
-  | { type: 'load'; image: Uint8Array }
+  /** Start over from this AppliedState snapshot image, under the node's own limits (they decide results). */
+  | { type: 'load'; image: Uint8Array; limits?: EngineLimits }
   /** Entries the node applied after the last load or apply, in order. */
   | { type: 'apply'; entries: Entry<LogPayload>[] }
   | { type: 'work'; id: number; work: Work };

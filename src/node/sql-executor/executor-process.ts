@@ -35,7 +35,7 @@ process.on('message', (message: ToExecutor) => {
   switch (message.type) {
     case 'load':
       state.close();
-      state = new AppliedState();
+      state = new AppliedState(message.limits);
       state.restore(message.image);
       answer({ type: 'loaded' });
       return;

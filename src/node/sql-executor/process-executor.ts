@@ -139,7 +139,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
       this.loaded = false;
       this.stale = false;
       this.pending = [];
-      this.send(child, { type: 'load', image: Buffer.concat(this.options.state.snapshotParts()) });
+      const { limits } = this.options.state;
+      this.send(child, { type: 'load', image: Buffer.concat(this.options.state.snapshotParts()), ...(limits === undefined ? {} : { limits }) });
     }
     // The image's load is not counted against the job: a large database takes long to copy, whatever the query.
     if (this.loaded) this.dispatch(child, job);
