@@ -46,6 +46,9 @@ export interface NodeOptions {
   authorize?: (caller: Caller, command: Command) => void;
 }
 
+/** How long an image sent to a slave stays in memory after it was last sent. */
+const OUTGOING_SNAPSHOT_KEEP_MS = 30_000;
+
 /** Limits of the replica, named with their unit last. */
 export const REPLICA_LIMITS = {
   entries_per_append_max: 512,
@@ -60,6 +63,9 @@ export class DdbNode implements DatabaseService {
   readonly timing: Timing;
   private readonly machine: AppliedState;
   private readonly sql: SqlExecutor;
+  /** The snapshot being sent to slaves, while it is (outgoingSnapshot). */
+  private outgoing: { snapshot: Snapshot; checksum: string; used_ms: number } | null = null;
+  private readonly checksums = new WeakMap<Uint8Array, string>();
   private readonly replica: Replica<LogPayload>;
   private readonly loop: ReadyLoop<LogPayload>;
   private readonly compaction: Compaction;
@@ -249,6 +255,8 @@ export class DdbNode implements DatabaseService {
   }
 
   private afterPass(): void {
+    // An image not sent for a while goes back to disk only (memory the size of the database).
+    if (this.outgoing !== null && this.environment.clock.now_ms() - this.outgoing.used_ms > OUTGOING_SNAPSHOT_KEEP_MS) this.outgoing = null;
     this.environment.transport.passEnded();
     this.reads.applied(this.machine.applied_index);
     this.compaction.maybeStart();
@@ -275,20 +283,43 @@ export class DdbNode implements DatabaseService {
    * goes instead. Found by the node-level simulator; before, the node exited.
    */
   private withSnapshotImages(messages: Message<LogPayload>[]): Message<LogPayload>[] {
-    let loaded: { snapshot: Snapshot; checksum: string } | null = null;
     return messages.map((message) => {
       if (message.type !== 'install_snapshot') return message;
       // The replica may hold the image itself (one it received from a master): it is checksummed as it goes.
-      if (message.snapshot.data !== IMAGE_IN_STORAGE) return { ...message, checksum: snapshotChecksum(message.snapshot.data) };
-      if (loaded === null) {
-        const snapshot = this.environment.storage.loadSnapshot();
-        loaded = snapshot === null ? null : { snapshot, checksum: snapshotChecksum(snapshot.data) };
+      if (message.snapshot.data !== IMAGE_IN_STORAGE) return { ...message, checksum: this.checksumOf(message.snapshot.data) };
+      const outgoing = this.outgoingSnapshot(message.snapshot.meta.last_index);
+      if (outgoing === null || outgoing.snapshot.meta.last_index < message.snapshot.meta.last_index) {
+        throw new Error(`storage holds the snapshot at ${String(outgoing?.snapshot.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
       }
-      if (loaded === null || loaded.snapshot.meta.last_index < message.snapshot.meta.last_index) {
-        throw new Error(`storage holds the snapshot at ${String(loaded?.snapshot.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
-      }
-      return { ...message, snapshot: loaded.snapshot, checksum: loaded.checksum };
+      return { ...message, snapshot: outgoing.snapshot, checksum: outgoing.checksum };
     });
+  }
+
+  /**
+   * The snapshot image to send, from storage, kept while it is being sent:
+   * the replica sends a snapshot again every fail-over timeout until the slave
+   * answers, and reading and hashing a large image from disk each time held
+   * the master's thread long enough for its slaves to elect another.
+   */
+  private outgoingSnapshot(last_index: number): { snapshot: Snapshot; checksum: string } | null {
+    const cached = this.outgoing;
+    if (cached !== null && cached.snapshot.meta.last_index >= last_index) {
+      cached.used_ms = this.environment.clock.now_ms();
+      return cached;
+    }
+    const snapshot = this.environment.storage.loadSnapshot();
+    if (snapshot === null) return null;
+    this.outgoing = { snapshot, checksum: snapshotChecksum(snapshot.data), used_ms: this.environment.clock.now_ms() };
+    return this.outgoing;
+  }
+
+  private checksumOf(data: Uint8Array): string {
+    let checksum = this.checksums.get(data);
+    if (checksum === undefined) {
+      checksum = snapshotChecksum(data);
+      this.checksums.set(data, checksum);
+    }
+    return checksum;
   }
 
   /** Compared with the role last logged, not the role at the start of the pass: ticks change roles too. */
