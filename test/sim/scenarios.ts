@@ -4,7 +4,7 @@
  * compactions, proposals and reads. A failure names the seed to replay.
  */
 import { Random } from '../support/random';
-import type { Entry, ReplicaStatus } from '../../src/replication/messages';
+import type { ReplicaStatus } from '../../src/replication/messages';
 import { majoritySize } from '../../src/replication/quorum';
 import { type ReplicaFactory, type ReplicaLimits, SimCluster, type SimNode } from './cluster';
 import type { NetworkFaults } from './network';
@@ -45,8 +45,6 @@ function randomLimits(random: Random): ReplicaLimits {
     inflight_appends_max: random.integer(1, 4),
     proposals_pending_max: random.integer(3, 40),
     read_requests_max: random.integer(1, 8),
-    // Half the runs also bound appends by bytes (an entry's bytes: its string's length), down to one entry each.
-    ...(random.chance(0.5) ? { append_bytes_max: random.integer(1, 40), entry_bytes: (entry: Entry<string>) => 1 + (entry.data?.length ?? 0) } : {}),
   };
 }
 
