@@ -93,6 +93,13 @@ export class Catalog {
     if (this.default_key === key) this.default_key = MAIN_DATABASE;
   }
 
+  /** Puts `next` where `entry` was (the same name), keeping the default. Does not close `entry`. */
+  replace(entry: DatabaseEntry, next: DatabaseEntry): void {
+    const key = entry.name.toLowerCase();
+    if (this.entries.get(key) !== entry || next.name.toLowerCase() !== key) throw new Error(`catalog: cannot replace ${entry.name}`);
+    this.entries.set(key, next);
+  }
+
   save(): CatalogState {
     return { entries: new Map(this.entries), default_key: this.default_key };
   }

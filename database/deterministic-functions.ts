@@ -13,13 +13,25 @@ import Database from 'better-sqlite3';
 import type { ApplyContext } from './commands';
 import { DdbError } from '../utils/errors';
 import { SeededRandom } from './seeded-random';
+import { ENGINE_LIMITS_DEFAULT, type EngineLimits } from './limits';
+import { integerOf, measuredSize, printfWidths } from './value-bounds';
 
 /** Matches SQLite's parse of the time value 'now': exact, case-insensitive. */
 const NOW = /^now$/i;
 /** Modifiers that read the machine's time zone; inside apply the cluster's zone is UTC. */
 const TIME_ZONE_MODIFIER = /^(localtime|utc)$/i;
-/** Largest randomblob(N) served, so one entry cannot make every node allocate without bound. */
+/** Largest randomblob(N) served whatever the config, so one entry cannot make every node allocate without bound. */
 export const RANDOMBLOB_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * Built-ins that make a value much larger than their arguments (and, nested,
+ * exponentially larger): replaced by versions that refuse, with 400
+ * VALUE_TOO_LARGE, a value over value_size_max_bytes before they make it, and
+ * otherwise answer what the built-in answers (computed on the private
+ * connection). Registered deterministic, as the built-ins are, so indexes and
+ * generated columns that use them still work.
+ */
+const AMPLIFIERS: readonly string[] = ['printf', 'format', 'replace', 'hex', 'quote'];
 /** Dates SQLite can represent: years 0000 to 9999. */
 const TIMESTAMP_MS_MAX = 253_402_300_799_999;
 
@@ -44,6 +56,11 @@ export class DeterministicFunctions {
   /** A private connection with the real built-ins, never overridden, that computes the date functions. */
   private readonly builtins = new Database(':memory:');
   private readonly builtinStatements = new Map<string, Database.Statement>();
+  private readonly value_size_max_bytes: number;
+
+  constructor(limits: EngineLimits = ENGINE_LIMITS_DEFAULT) {
+    this.value_size_max_bytes = limits.value_size_max_bytes;
+  }
 
   /** Fixes the clock and the random stream for one apply; endApply() must follow. */
   beginApply(context: ApplyContext): void {
@@ -63,6 +80,11 @@ export class DeterministicFunctions {
     connection.function('randomblob', { deterministic: false, safeIntegers: true }, (size: unknown) =>
       this.randomBlob(size),
     );
+    connection.function('zeroblob', { deterministic: true, safeIntegers: true }, (size: unknown) => this.zeroBlob(size));
+    for (const name of AMPLIFIERS) {
+      const options = { deterministic: true, varargs: true, safeIntegers: true };
+      connection.function(name, options, (...args: SqlValue[]) => this.boundedBuiltin(name, args));
+    }
     // Constant for the whole apply, so deterministic lets SQLite compute them once per statement.
     connection.function('current_timestamp', { deterministic: true }, () => this.currentTime().slice(0, 19));
     connection.function('current_date', { deterministic: true }, () => this.currentTime().slice(0, 10));
@@ -110,12 +132,38 @@ export class DeterministicFunctions {
 
   private randomBlob(size: unknown): Buffer {
     const size_bytes = Math.max(1, integerOf(size));
-    if (size_bytes > RANDOMBLOB_BYTES_MAX) {
-      throw new DdbError('SQL_ERROR', `randomblob(N) is limited to ${RANDOMBLOB_BYTES_MAX} bytes`);
-    }
+    this.checkSize('randomblob', size_bytes);
     const random = this.contextRandom();
     if (random === null) return randomBytes(size_bytes);
     return random.nextBytes(size_bytes);
+  }
+
+  private zeroBlob(size: unknown): Buffer {
+    const size_bytes = Math.max(0, integerOf(size));
+    this.checkSize('zeroblob', size_bytes);
+    return Buffer.alloc(size_bytes);
+  }
+
+  /** The built-in's answer, once its arguments show it stays within the limit (and checked again after). */
+  private boundedBuiltin(name: string, args: SqlValue[]): SqlValue {
+    if (name === 'printf' || name === 'format') {
+      for (const width of printfWidths(args)) this.checkSize(name, width);
+    } else {
+      this.checkSize(name, measuredSize(name, args));
+    }
+    const value = this.builtinStatement(name, args.length).get(...args) as SqlValue;
+    if (typeof value === 'string' || Buffer.isBuffer(value)) this.checkSize(name, measuredSize('', [value]));
+    return value;
+  }
+
+  private checkSize(name: string, size_bytes: number): void {
+    const limit = Math.min(this.value_size_max_bytes, name === 'randomblob' ? RANDOMBLOB_BYTES_MAX : Infinity);
+    if (size_bytes > limit) {
+      throw new DdbError(
+        'VALUE_TOO_LARGE',
+        `${name}() would make a value of more than value_size_max_bytes (${limit} bytes)`,
+      );
+    }
   }
 
   private dateFunction(name: string, timeArgument: number, args: SqlValue[]): SqlValue {
@@ -168,13 +216,3 @@ function assertContext(context: ApplyContext): void {
   }
 }
 
-/** SQLite's integer reading of a value: leading digits of text, truncation of reals, 0 otherwise. */
-function integerOf(value: unknown): number {
-  if (typeof value === 'bigint') return value > BigInt(RANDOMBLOB_BYTES_MAX) ? RANDOMBLOB_BYTES_MAX + 1 : Number(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : 0;
-  if (typeof value === 'string') {
-    const match = /^\s*[+-]?[0-9]+/.exec(value);
-    return match === null ? 0 : Math.min(Number(match[0]), RANDOMBLOB_BYTES_MAX + 1);
-  }
-  return 0;
-}

@@ -12,7 +12,10 @@ import Database from 'better-sqlite3';
 import { DdbError, type ErrorBody } from '../utils/errors';
 import { Catalog, MAIN_DATABASE, createEntry, validateName, type DatabaseEntry } from './catalog';
 import type { ApplyContext, ApplyResult, Command, Scalar, SqlParams } from './commands';
+import { pinConnection, readConnectionSettings, reclaimFreePages, worthReopening } from './connection-settings';
 import { DeterministicFunctions } from './deterministic-functions';
+import { ENGINE_LIMITS_DEFAULT, type EngineLimits } from './limits';
+import { ResultBudget } from './result-budget';
 import { readScript } from './read-script';
 import { deleteRow, getRow, insertRow, searchRows, selectRows, updateRow, type Row, type Rows } from './row-commands';
 import { runScript, type ScriptEnvironment } from './script-runner';
@@ -24,15 +27,19 @@ import { createTable, dropTable } from './table-commands';
 import { toBindParameters } from './values';
 
 export class Engine {
-  private readonly functions = new DeterministicFunctions();
+  private readonly functions: DeterministicFunctions;
   private readonly catalog = new Catalog();
   private readonly environment: ScriptEnvironment;
 
-  constructor() {
+  /** `limits` must be the same on every node: they decide apply results. */
+  constructor(readonly limits: EngineLimits = ENGINE_LIMITS_DEFAULT) {
+    this.functions = new DeterministicFunctions(limits);
     this.environment = {
       catalog: this.catalog,
+      limits,
       openDatabase: (name) => createEntry(name, this.openConnection()),
       closeDatabase: (entry) => entry.connection.close(),
+      reclaim: (entry) => this.reclaim(entry),
     };
     this.catalog.add(createEntry(MAIN_DATABASE, this.openConnection()));
   }
@@ -41,6 +48,25 @@ export class Engine {
     this.functions.beginApply(context);
     try {
       return { ok: true, value: this.execute(command) };
+    } catch (error) {
+      if (error instanceof DdbError) return { ok: false, error: toErrorBody(error) };
+      throw error;
+    } finally {
+      this.functions.endApply();
+    }
+  }
+
+  /**
+   * Runs a SQL write exactly as apply would, then undoes it, leaving the state
+   * as it was: the trial run in which the master measures a write before
+   * proposing it (src/node/sql-executor/). Other commands cost bounded work and
+   * need no trial.
+   */
+  trial(command: Command, context: ApplyContext): ApplyResult {
+    if (command.type !== 'sql') return { ok: true, value: null };
+    this.functions.beginApply(context);
+    try {
+      return { ok: true, value: this.runSql(command.db_name, command.script, command.params, 'rollback') };
     } catch (error) {
       if (error instanceof DdbError) return { ok: false, error: toErrorBody(error) };
       throw error;
@@ -58,11 +84,11 @@ export class Engine {
   }
 
   select(db_name: string | null, table_name: string): Rows {
-    return withSqlErrors(() => selectRows(this.table(db_name, table_name)));
+    return withSqlErrors(() => selectRows(this.table(db_name, table_name), this.budget()));
   }
 
   search(db_name: string | null, table_name: string, column: string, value: string): Rows {
-    return withSqlErrors(() => searchRows(this.table(db_name, table_name), column, value));
+    return withSqlErrors(() => searchRows(this.table(db_name, table_name), column, value, this.budget()));
   }
 
   getRow(db_name: string | null, table_name: string, row_id: string): Record<string, Scalar> | null {
@@ -73,7 +99,12 @@ export class Engine {
   query(db_name: string | null, script: string, params?: SqlParams): unknown {
     const analysis = analyzeScript(script);
     const bind = bindArguments(analysis.parsed.length, params);
-    return readScript(this.catalog, db_name, analysis, bind);
+    return readScript(this.catalog, db_name, analysis, bind, this.limits);
+  }
+
+  /** The pinned connection settings of one database as they are now (connection-settings.ts): tests check no statement moves them. */
+  connectionSettings(db_name: string | null): Record<string, number> {
+    return readConnectionSettings(this.catalog.resolve(db_name).connection);
   }
 
   /** One database's serialize() image, for checks that two nodes hold the same bytes. */
@@ -127,13 +158,13 @@ export class Engine {
       case 'create_table':
         return this.changeSchema(command.db_name, (entry) => createTable(entry, command.table_name, command.columns));
       case 'drop_table':
-        return this.changeSchema(command.db_name, (entry) => dropTable(entry, command.table_name));
+        return this.reclaiming(command.db_name, () => this.changeSchema(command.db_name, (entry) => dropTable(entry, command.table_name)));
       case 'insert':
         return withSqlErrors(() => insertRow(this.table(command.db_name, command.table_name), command.row_id, command.data));
       case 'update':
-        return withSqlErrors(() => updateRow(this.table(command.db_name, command.table_name), command.row_id, command.new_data));
+        return this.reclaiming(command.db_name, () => updateRow(this.table(command.db_name, command.table_name), command.row_id, command.new_data));
       case 'delete_row':
-        return withSqlErrors(() => deleteRow(this.table(command.db_name, command.table_name), command.row_id));
+        return this.reclaiming(command.db_name, () => deleteRow(this.table(command.db_name, command.table_name), command.row_id));
       case 'sql':
         return this.runSql(command.db_name, command.script, command.params);
       default:
@@ -159,6 +190,30 @@ export class Engine {
     return { db_name, created: true };
   }
 
+  /** Runs a row command that may free pages, then gives them back (SQL scripts do so at commit). */
+  private reclaiming<T>(db_name: string | null, work: () => T): T {
+    const value = withSqlErrors(work);
+    const entry = this.catalog.find(db_name ?? this.catalog.defaultName());
+    if (entry !== undefined) this.reclaim(entry);
+    return value;
+  }
+
+  /**
+   * Gives a database's free pages back; when that shrank it a lot, moves it to a
+   * fresh connection opened from its image, because SQLite's in-memory file keeps
+   * the memory it once grew to. The image is the same bytes and the session
+   * counters go along (as in a snapshot restore), so this changes nothing a
+   * statement can see, and a node that does it at another time stays the same.
+   */
+  private reclaim(entry: DatabaseEntry): void {
+    const reclaimed = reclaimFreePages(entry.connection, this.limits.database_size_max_bytes);
+    if (reclaimed === null || !worthReopening(reclaimed) || this.catalog.find(entry.name) !== entry) return;
+    const connection = this.openConnection(serializeConnection(entry.connection));
+    restoreSessionCounters(connection, readSessionCounters(entry.connection));
+    this.catalog.replace(entry, createEntry(entry.name, connection));
+    entry.connection.close();
+  }
+
   private changeSchema(db_name: string | null, change: (entry: DatabaseEntry) => unknown): unknown {
     const entry = this.catalog.resolve(db_name);
     try {
@@ -168,16 +223,20 @@ export class Engine {
     }
   }
 
-  private runSql(db_name: string | null, script: unknown, params: SqlParams | undefined): unknown {
+  private runSql(db_name: string | null, script: unknown, params: SqlParams | undefined, then: 'commit' | 'rollback' = 'commit'): unknown {
     if (typeof script !== 'string') throw new DdbError('INVALID_REQUEST', 'script must be a string');
     const analysis = analyzeScript(script);
     const bind = bindArguments(analysis.parsed.length, params);
     try {
-      return runScript(this.environment, analysis, db_name, bind);
+      return runScript(this.environment, analysis, db_name, bind, then);
     } finally {
       // A schema may have changed (or changed and rolled back): cached table shapes may be stale.
       if (analysis.privileged) this.catalog.all().forEach((entry) => entry.tables.clear());
     }
+  }
+
+  private budget(): ResultBudget {
+    return new ResultBudget(this.limits.result_size_max_bytes);
   }
 
   private table(db_name: string | null, table_name: unknown): TableAccess {
@@ -196,6 +255,7 @@ export class Engine {
   private openConnection(image: Buffer = Buffer.alloc(0)): Database.Database {
     const connection = new Database(image);
     this.functions.register(connection);
+    pinConnection(connection, this.limits.database_size_max_bytes);
     return connection;
   }
 }

@@ -16,19 +16,33 @@ import { parseDatabaseStatement } from './database-statements';
 import { NO_CHANGES, isReadOnlyStatement, runStatement, showTables, type BindArguments } from './script-runner';
 import type { ParsedStatement, ScriptAnalysis } from './sql';
 import { inStatement } from './statement-errors';
+import { restorePinnedSettings } from './connection-settings';
+import type { EngineLimits } from './limits';
+import { ResultBudget } from './result-budget';
 
-export function readScript(catalog: Catalog, db_name: string | null, analysis: ScriptAnalysis, bind: BindArguments): unknown {
+export function readScript(
+  catalog: Catalog,
+  db_name: string | null,
+  analysis: ScriptAnalysis,
+  bind: BindArguments,
+  limits: EngineLimits,
+): unknown {
   if (analysis.kind !== 'read') {
     throw new DdbError('INVALID_REQUEST', 'this script writes; only read-only scripts run as a local query');
   }
-  const read = new LocalRead(catalog, catalog.resolve(db_name));
+  const read = new LocalRead(catalog, catalog.resolve(db_name), new ResultBudget(limits.result_size_max_bytes));
+  let results: StatementResult[];
   try {
     const count = analysis.parsed.length;
-    const results = analysis.parsed.map((statement, index) => inStatement(index, count, () => read.statement(statement, bind)));
-    return results.length === 1 ? results[0] : { results };
+    results = analysis.parsed.map((statement, index) => inStatement(index, count, () => read.statement(statement, bind)));
   } finally {
     read.rollback();
+    // Behind the walls, a read that changed a connection setting every node must share (which
+    // would make this node apply the log differently from the others) is refused, the setting put back.
+    const changed = analysis.mentions_pragma ? restorePinnedSettings(read.connections(), limits.database_size_max_bytes) : null;
+    if (changed !== null) throw changed; // eslint-disable-line no-unsafe-finally
   }
+  return results.length === 1 ? results[0] : { results };
 }
 
 class LocalRead {
@@ -38,6 +52,7 @@ class LocalRead {
     private readonly catalog: Catalog,
     /** The database statements run in, until a USE names another. */
     private current: DatabaseEntry,
+    private readonly budget: ResultBudget,
   ) {}
 
   statement(statement: ParsedStatement, bind: BindArguments): StatementResult {
@@ -53,7 +68,11 @@ class LocalRead {
     if (special !== null || !isReadOnlyStatement(entry, statement)) {
       throw new DdbError('INVALID_REQUEST', `this statement writes; only read-only scripts run as a local query: ${statement.text}`);
     }
-    return runStatement(entry, statement, bind);
+    return runStatement(entry, statement, bind, this.budget);
+  }
+
+  connections(): DatabaseEntry['connection'][] {
+    return this.begun.map((entry) => entry.connection);
   }
 
   rollback(): void {

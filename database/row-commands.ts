@@ -4,8 +4,11 @@
  * the catalogue's codes; SQLite's own errors (a NOT NULL or CHECK constraint)
  * are turned into SQL_ERROR by the caller.
  */
+import type Database from 'better-sqlite3';
 import { DdbError } from '../utils/errors';
+import { columnNamesBytes } from './result-budget';
 import type { Scalar } from './commands';
+import type { ResultBudget } from './result-budget';
 import type { TableAccess } from './table-access';
 import { keyExpression, quoteIdentifier, type TableKey } from './table-shape';
 import { isPlainObject, parseIntegerRowId, toBindValue, type BindValue } from './values';
@@ -66,13 +69,13 @@ export function deleteRow(access: TableAccess, row_id: unknown): { table_name: s
   return { table_name: access.shape.name, row_id: id };
 }
 
-export function selectRows(access: TableAccess): Rows {
+export function selectRows(access: TableAccess, budget: ResultBudget): Rows {
   const statement = access.statement('select', () => `SELECT ${access.select_list} FROM ${access.table} ${access.shape.order_by}`);
-  return toRows(access, statement.all() as unknown[][]);
+  return toRows(access, readRows(access, statement, [], budget));
 }
 
 /** Rows whose column, read as text, equals `value`: "1" finds both 1 and '1'. */
-export function searchRows(access: TableAccess, column: unknown, value: unknown): Rows {
+export function searchRows(access: TableAccess, column: unknown, value: unknown, budget: ResultBudget): Rows {
   if (typeof column !== 'string') throw new DdbError('INVALID_REQUEST', 'column must be a string');
   if (typeof value !== 'string') throw new DdbError('INVALID_REQUEST', 'value must be a string');
   const expression = searchExpression(access, column);
@@ -80,7 +83,28 @@ export function searchRows(access: TableAccess, column: unknown, value: unknown)
     const where = `CAST(${expression} AS TEXT) = ?`;
     return `SELECT ${access.select_list} FROM ${access.table} WHERE ${where} ${access.shape.order_by}`;
   });
-  return toRows(access, statement.all(value) as unknown[][]);
+  return toRows(access, readRows(access, statement, [value], budget));
+}
+
+/**
+ * A database far smaller than the answer budget cannot give an answer over it
+ * (even counting each row's column names, base64 and escapes): its rows are
+ * read at once. A larger one is read row by row and counted, so an answer over
+ * result_size_max_bytes stops with RESULT_TOO_LARGE before it is built.
+ */
+const STORED_TO_ANSWER_FACTOR_MAX = 16;
+
+function readRows(access: TableAccess, statement: Database.Statement, args: unknown[], budget: ResultBudget): unknown[][] {
+  const pages = access.statement('page_count', () => 'PRAGMA page_count').get() as [bigint];
+  const stored_bytes = Number(pages[0]) * 4096;
+  if (stored_bytes * STORED_TO_ANSWER_FACTOR_MAX <= budget.result_size_max_bytes) return statement.all(...args) as unknown[][];
+  const names_bytes = columnNamesBytes(access.shape.columns.map((column) => column.name)) + 12;
+  const rows: unknown[][] = [];
+  for (const values of statement.iterate(...args) as IterableIterator<unknown[]>) {
+    budget.add(names_bytes + rawRowBytes(values));
+    rows.push(values);
+  }
+  return rows;
 }
 
 export function getRow(access: TableAccess, row_id: unknown): Row | null {
@@ -92,6 +116,16 @@ export function getRow(access: TableAccess, row_id: unknown): Row | null {
   });
   const values = statement.get(keyValue) as unknown[] | undefined;
   return values === undefined ? null : access.toRow(values);
+}
+
+function rawRowBytes(values: readonly unknown[]): number {
+  let bytes = 2;
+  for (const value of values) {
+    if (typeof value === 'string') bytes += value.length + 3;
+    else if (Buffer.isBuffer(value)) bytes += Math.ceil(value.length / 3) * 4 + 3;
+    else bytes += 24;
+  }
+  return bytes;
 }
 
 function toRows(access: TableAccess, rows: unknown[][]): Rows {

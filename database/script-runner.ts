@@ -16,8 +16,11 @@ import { MAIN_DATABASE, validateName, type Catalog, type CatalogState, type Data
 import { parseDatabaseStatement, type DatabaseStatement } from './database-statements';
 import { isInsertStatement, type ParsedStatement, type ScriptAnalysis } from './sql';
 import { translateSqlError } from './sql-errors';
+import { restorePinnedSettings } from './connection-settings';
+import type { EngineLimits } from './limits';
+import { ResultBudget, columnNamesBytes } from './result-budget';
 import { inStatement } from './statement-errors';
-import { keywordOf } from './sql-tokenizer';
+import { explainedStatement } from './sql-sandbox';
 import { quoteIdentifier } from './table-shape';
 import { toScalarRow, type BindValue } from './values';
 
@@ -25,23 +28,43 @@ export type BindArguments = BindValue[] | Record<string, BindValue>[];
 
 export interface ScriptEnvironment {
   readonly catalog: Catalog;
+  readonly limits: EngineLimits;
   /** A new, empty database (not yet in the catalog). */
   openDatabase(name: string): DatabaseEntry;
   closeDatabase(entry: DatabaseEntry): void;
+  /** After a commit: gives freed pages back (and may move the database to a fresh connection). */
+  reclaim(entry: DatabaseEntry): void;
 }
 
 export const NO_CHANGES: StatementResult = { changes: 0, last_insert_rowid: 0 };
 
-/** Applies a script; returns one statement's result, or `{results}` for several. */
-export function runScript(environment: ScriptEnvironment, analysis: ScriptAnalysis, db_name: string | null, bind: BindArguments): unknown {
+/**
+ * Applies a script; returns one statement's result, or `{results}` for several.
+ * `then: 'rollback'` runs it all and undoes it: the master's trial run of a
+ * write, which measures its cost before the write may enter the log.
+ */
+export function runScript(
+  environment: ScriptEnvironment,
+  analysis: ScriptAnalysis,
+  db_name: string | null,
+  bind: BindArguments,
+  then: 'commit' | 'rollback' = 'commit',
+): unknown {
   const run = new ScriptRun(environment, db_name);
+  const { database_size_max_bytes } = environment.limits;
+  const check = analysis.mentions_pragma;
   try {
     const count = analysis.parsed.length;
     const results = analysis.parsed.map((statement, index) => inStatement(index, count, () => run.execute(statement, bind)));
-    run.commit(analysis.temporary);
+    // A second wall behind the sandbox: a script that changed a setting every node must share fails.
+    const changed = check ? restorePinnedSettings(run.connections(), database_size_max_bytes) : null;
+    if (changed !== null) throw changed;
+    if (then === 'rollback') run.rollback();
+    else run.commit(analysis.temporary);
     return results.length === 1 ? results[0] : { results };
   } catch (error) {
     run.rollback();
+    if (check) restorePinnedSettings(run.connections(), database_size_max_bytes);
     throw translateSqlError(error);
   }
 }
@@ -50,6 +73,7 @@ class ScriptRun {
   private readonly saved: CatalogState;
   private readonly touched: DatabaseEntry[] = [];
   private readonly created: DatabaseEntry[] = [];
+  private readonly budget: ResultBudget;
   /** The database statements run in; it may name a database this script dropped. */
   private current: string;
 
@@ -58,6 +82,7 @@ class ScriptRun {
     db_name: string | null,
   ) {
     this.saved = environment.catalog.save();
+    this.budget = new ResultBudget(environment.limits.result_size_max_bytes);
     this.current = db_name ?? environment.catalog.defaultName();
   }
 
@@ -66,7 +91,12 @@ class ScriptRun {
     if (special !== null) return this.executeDatabaseStatement(special);
     const entry = this.environment.catalog.resolve(this.current);
     this.begin(entry);
-    return runStatement(entry, statement, bind);
+    return runStatement(entry, statement, bind, this.budget);
+  }
+
+  /** The connections the script has run statements on. */
+  connections(): DatabaseEntry['connection'][] {
+    return this.touched.map((entry) => entry.connection);
   }
 
   commit(temporary: boolean): void {
@@ -84,6 +114,7 @@ class ScriptRun {
       }
     });
     this.closeUnreachable();
+    live.forEach((entry) => this.environment.reclaim(entry));
   }
 
   rollback(): void {
@@ -163,12 +194,25 @@ class ScriptRun {
  * REPLACE that changed rows, which the statement's text tells without asking
  * SQLite again.
  */
-export function runStatement(entry: DatabaseEntry, statement: ParsedStatement, bind: BindArguments): StatementResult {
+export function runStatement(
+  entry: DatabaseEntry,
+  statement: ParsedStatement,
+  bind: BindArguments,
+  budget: ResultBudget,
+): StatementResult {
   const prepared = entry.statements.prepare(statement.text);
   if (prepared.reader) {
-    const rows = prepared.all(...bind) as unknown[][];
     const columns = prepared.columns().map((column) => column.name);
-    return { columns, rows: rows.map(toScalarRow) };
+    const names_bytes = columnNamesBytes(columns);
+    budget.add(names_bytes + 32);
+    const rows: Scalar[][] = [];
+    // Row by row, counted: an answer too large for the budget stops before it is built.
+    for (const values of prepared.iterate(...bind) as IterableIterator<unknown[]>) {
+      const row = toScalarRow(values);
+      budget.addRow(row, names_bytes);
+      rows.push(row);
+    }
+    return { columns, rows };
   }
   const info = prepared.run(...bind);
   const inserted = info.changes > 0 && isInsertStatement(statement.tokens);
@@ -205,8 +249,18 @@ function checkDeferredForeignKeys(entry: DatabaseEntry): void {
   }
 }
 
-/** True when a statement only reads, checked by SQLite itself; EXPLAIN never runs its statement. */
+/**
+ * True when a statement only reads, checked by SQLite itself. SQLite calls
+ * every EXPLAIN read-only, whatever it explains, so for `EXPLAIN x` the answer
+ * is SQLite's verdict on x (which the sandbox and the classification have
+ * already judged as if it were run).
+ */
 export function isReadOnlyStatement(entry: DatabaseEntry, statement: ParsedStatement): boolean {
-  if (keywordOf(statement.tokens[0]) === 'EXPLAIN') return true;
+  const inner = explainedStatement(statement.tokens);
+  if (inner.length === 0) return false;
+  if (inner !== statement.tokens) {
+    const offset = statement.tokens[0].start;
+    return entry.statements.prepare(statement.text.slice(inner[0].start - offset)).readonly;
+  }
   return entry.statements.prepare(statement.text).readonly;
 }

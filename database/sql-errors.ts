@@ -13,6 +13,13 @@ export function translateSqlError(error: unknown): unknown {
   // instanceof fails whenever modules are loaded again (as jest does for each test file).
   if (isNamedError(error, 'SqliteError')) {
     const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL') {
+      // max_page_count (connection-settings.ts): every node has the same pages, so every node refuses alike.
+      return new DdbError('QUOTA_EXCEEDED', 'the database is full: it would grow past database_size_max_bytes', { sqlite_code: code });
+    }
+    if (code === 'SQLITE_TOOBIG') {
+      return new DdbError('VALUE_TOO_LARGE', `${error.message}: a value may be at most SQLite's 1,000,000,000 bytes`, { sqlite_code: code });
+    }
     return new DdbError('SQL_ERROR', error.message, typeof code === 'string' ? { sqlite_code: code } : {});
   }
   // better-sqlite3 reports parameter mistakes ("Too few parameter values were

@@ -46,8 +46,24 @@ const OUTSIDE_KEYWORDS: ReadonlySet<string> = new Set(['ATTACH', 'DETACH', 'VACU
 
 const PRAGMA_FUNCTION = /^pragma_([a-z_]+)$/i;
 
+/**
+ * The statement an `EXPLAIN` or `EXPLAIN QUERY PLAN` prefix describes (the
+ * tokens themselves when there is none). SQLite applies some pragmas while it
+ * prepares a statement, EXPLAIN or not, so the sandbox and the classification
+ * judge the inner statement exactly as if it were run.
+ */
+export function explainedStatement(tokens: readonly Token[]): readonly Token[] {
+  let start = 0;
+  while (keywordOf(tokens[start]) === 'EXPLAIN') {
+    start++;
+    if (keywordOf(tokens[start]) === 'QUERY' && keywordOf(tokens[start + 1]) === 'PLAN') start += 2;
+  }
+  return start === 0 ? tokens : tokens.slice(start);
+}
+
 /** Throws FORBIDDEN_STATEMENT when one statement (its tokens) leaves the sandbox. */
-export function checkSandbox(tokens: readonly Token[]): void {
+export function checkSandbox(allTokens: readonly Token[]): void {
+  const tokens = explainedStatement(allTokens);
   const verb = keywordOf(tokens[0]);
   if (OUTSIDE_KEYWORDS.has(verb)) {
     throw forbidden(`${verb} is not allowed: it reaches outside the engine`);
@@ -56,14 +72,16 @@ export function checkSandbox(tokens: readonly Token[]): void {
     throw forbidden(`${verb} is not allowed: every script runs atomically in a transaction the engine manages`);
   }
   if (verb === 'PRAGMA') checkPragmaStatement(tokens);
-  checkTokens(tokens);
+  checkTokens(allTokens);
 }
 
 function checkPragmaStatement(tokens: readonly Token[]): void {
-  // PRAGMA [schema.]name [= value | (argument)]
+  // PRAGMA [schema.]name [= value | (argument)]; SQLite takes a quoted identifier or a
+  // string ('query_only') as the name too, so the name is compared unquoted.
   const nameIndex = isPunctuation(tokens[2], '.') ? 3 : 1;
   const nameToken = tokens[nameIndex];
-  const name = isIdentifier(nameToken) ? nameToken.value.toLowerCase() : '';
+  const named = nameToken !== undefined && (nameToken.kind === 'string' || isIdentifier(nameToken));
+  const name = named ? nameToken.value.toLowerCase() : '';
   if (!PRAGMAS_ALLOWED.has(name)) {
     throw forbidden(`PRAGMA ${name || '(missing name)'} is not allowed; allowed read-only pragmas: ${listAllowed()}`);
   }
@@ -96,6 +114,19 @@ function checkTokens(tokens: readonly Token[]): void {
       throw forbidden(`${value} is not allowed: it runs PRAGMA ${pragma[1]}; allowed read-only pragmas: ${listAllowed()}`);
     }
   }
+}
+
+/**
+ * True when a statement could change a connection setting: SQL has no way to
+ * do so but a PRAGMA (statement or pragma_ function; sqlite3_db_config is not
+ * reachable from SQL), so a statement none of whose words, names or strings
+ * mentions one cannot, and the engine skips reading the settings back after it
+ * (connection-settings.ts; ~15 µs a script).
+ */
+export function mentionsPragma(tokens: readonly Token[]): boolean {
+  return tokens.some(
+    (token) => (token.kind === 'word' || token.kind === 'quoted_identifier' || token.kind === 'string') && /pragma/i.test(token.value),
+  );
 }
 
 function listAllowed(): string {

@@ -6,7 +6,7 @@
  * changes run only on the master), and whether it stays inside the sandbox.
  */
 import { DdbError } from '../utils/errors';
-import { checkSandbox } from './sql-sandbox';
+import { checkSandbox, explainedStatement, mentionsPragma } from './sql-sandbox';
 import { inStatement } from './statement-errors';
 import { isPunctuation, keywordOf, tokenize, type Token } from './sql-tokenizer';
 
@@ -37,6 +37,8 @@ export interface ScriptAnalysis extends ScriptClass {
   parsed: ParsedStatement[];
   /** Some statement creates a TEMP table, view or trigger. */
   temporary: boolean;
+  /** Some statement mentions a pragma: the engine checks the pinned connection settings after the script. */
+  mentions_pragma: boolean;
 }
 
 /** Splits a script into statements; empty statements (`;;`, comments only) are dropped. */
@@ -143,18 +145,24 @@ export function analyzeScript(script: string): ScriptAnalysis {
     temporary = temporary || statementClass.temporary;
   }
   const statements = parsed.map((statement) => statement.text);
-  return { kind: read ? 'read' : 'write', privileged, temporary, statements, parsed };
+  const mentions_pragma = parsed.some((statement) => mentionsPragma(statement.tokens));
+  return { kind: read ? 'read' : 'write', privileged, temporary, mentions_pragma, statements, parsed };
 }
 
-const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'EXPLAIN', 'SHOW', 'PRAGMA', 'USE']);
+const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'VALUES', 'SHOW', 'PRAGMA', 'USE']);
 const SCHEMA_VERBS: ReadonlySet<string> = new Set(['CREATE', 'DROP', 'ALTER']);
 
 /**
  * A textual check of the leading keyword; when in doubt, 'write'. PRAGMA
  * counts as a read because the sandbox lets only read-only pragmas through;
  * USE because it changes nothing but the database the rest of its script runs in.
+ * `EXPLAIN [QUERY PLAN] x` is classified as x is: SQLite prepares x to explain
+ * it, and preparing is where some statements (pragmas) take effect, so the
+ * explanation of a write is a write (it goes through the log, where it is
+ * harmless and the same on every node) and never runs as a local read.
  */
-export function classifyStatement(tokens: readonly Token[]): StatementClass {
+export function classifyStatement(allTokens: readonly Token[]): StatementClass {
+  const tokens = explainedStatement(allTokens);
   const verb = keywordOf(tokens[0]);
   if (verb === 'WITH') {
     const main = mainVerbAfterWith(tokens);

@@ -24,7 +24,7 @@ export function queryRoutes(router: IRouter, service: DatabaseService): void {
     if (script.kind === 'read') {
       authorizeReadScript(response, service, body.query, db_name);
       await service.readBarrier(query.consistency ?? 'local');
-      reply(response, 200, shape(service.engine.query(db_name, body.query, body.params)));
+      reply(response, 200, shape(await service.query(db_name, body.query, body.params)));
       return;
     }
     const { command, caller } = authorizeCommand(response, service, { type: 'sql', db_name, script: body.query, params: body.params });

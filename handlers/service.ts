@@ -3,7 +3,7 @@
  * call one of these, and map errors; they know nothing of replication, so the
  * API tests can drive them through `supertest(createApp(node))` without sockets.
  */
-import type { Command } from '../database/commands';
+import type { Command, SqlParams } from '../database/commands';
 import type { Engine } from '../database/engine';
 import type { Readiness } from '../src/node/readiness';
 
@@ -48,7 +48,7 @@ export interface NodeStatus {
 
 export interface DatabaseService {
   /** The local engine, for reads only: writes go through `write`. */
-  readonly engine: Pick<Engine, 'select' | 'search' | 'query' | 'getRow' | 'defaultDatabase' | 'listDatabases'>;
+  readonly engine: Pick<Engine, 'select' | 'search' | 'getRow' | 'defaultDatabase' | 'listDatabases'>;
   /**
    * Commits a write through the master (a slave forwards it) and resolves with
    * the engine's result once applied. Rejects with DdbError: the engine's own
@@ -57,6 +57,11 @@ export interface DatabaseService {
   write(command: Command, caller?: Caller): Promise<unknown>;
   /** A privileged write: only the master runs it; elsewhere rejects with NOT_MASTER. */
   writeAsMaster(command: Command, caller?: Caller): Promise<unknown>;
+  /**
+   * A read-only SQL script (as classifyScript calls it) against the local
+   * state, within statement_timeout_ms (else QUERY_TIMEOUT); call readBarrier first.
+   */
+  query(db_name: string | null, script: string, params?: SqlParams): Promise<unknown>;
   /** Resolves once a read at this consistency may be served from the local engine. */
   readBarrier(consistency: Consistency): Promise<void>;
   status(): NodeStatus;

@@ -27,6 +27,18 @@ export interface ClusterConfig {
   write_timeout_ms: number;
   /** Entries kept in memory before the log is compacted into a snapshot. */
   log_entries_max: number;
+  /**
+   * Longest a SQL read may run before it is stopped (408 QUERY_TIMEOUT). A SQL
+   * write gets the smaller of this and half of failover_timeout_ms for its
+   * trial run on the master, because every node applies it on its main thread.
+   */
+  statement_timeout_ms: number;
+  /** Largest value zeroblob(), randomblob(), printf(), replace(), hex(), quote() may make (default: body_limit_bytes). */
+  value_size_max_bytes: number;
+  /** Largest answer a read may build, counted as JSON text (400 RESULT_TOO_LARGE beyond). */
+  result_size_max_bytes: number;
+  /** Each database's quota (507 QUOTA_EXCEEDED beyond). */
+  database_size_max_bytes: number;
   /** Users with password hashes and roles (src/auth/), relative to the config file; absent, the public API is open. */
   users_file?: string;
   /** The directory config.json is in (the working directory for a config that is no file): relative paths start here. */
@@ -56,6 +68,10 @@ export const CONFIG_DEFAULTS = {
   body_limit_bytes: 1_048_576,
   write_timeout_ms: 5000,
   log_entries_max: 10_000,
+  statement_timeout_ms: 5000,
+  /** value_size_max_bytes has no constant default: it defaults to body_limit_bytes. */
+  result_size_max_bytes: 67_108_864,
+  database_size_max_bytes: 1_073_741_824,
   insecure: false,
 } as const;
 
@@ -84,9 +100,17 @@ const configSchema = {
     failover_timeout_ms: { type: 'integer', minimum: 20, maximum: 600_000 },
     election_stagger_ms: { type: 'integer', minimum: 0, maximum: 600_000 },
     data_dir: { type: 'string', minLength: 1 },
-    body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 1_073_741_824 },
+    // 64 MiB at most: a value must fit, with JSON's escapes, in one string V8 can make (~512 MiB).
+    body_limit_bytes: { type: 'integer', minimum: 1024, maximum: 67_108_864 },
     write_timeout_ms: { type: 'integer', minimum: 10, maximum: 600_000 },
     log_entries_max: { type: 'integer', minimum: 10, maximum: 10_000_000 },
+    statement_timeout_ms: { type: 'integer', minimum: 10, maximum: 3_600_000 },
+    // 1e9 is SQLite's own SQLITE_MAX_LENGTH.
+    value_size_max_bytes: { type: 'integer', minimum: 1024, maximum: 1_000_000_000 },
+    // Even an answer of control characters (6 characters of JSON each) stays below V8's ~536 M character string.
+    result_size_max_bytes: { type: 'integer', minimum: 65_536, maximum: 80_000_000 },
+    // 1 GiB is the ceiling of SQLite's in-memory databases (SQLITE_MEMDB_DEFAULT_MAXSIZE).
+    database_size_max_bytes: { type: 'integer', minimum: 65_536, maximum: 1_073_741_824 },
     users_file: { type: 'string', minLength: 1 },
     cluster_secret_file: fileName,
     tls: {
@@ -135,6 +159,7 @@ export function parseConfig(raw: unknown, options: ParseOptions = {}): ClusterCo
   const config: ClusterConfig = {
     ...CONFIG_DEFAULTS,
     ...given,
+    value_size_max_bytes: given.value_size_max_bytes ?? given.body_limit_bytes ?? CONFIG_DEFAULTS.body_limit_bytes,
     config_dir,
     cluster_secret_file: path.resolve(config_dir, given.cluster_secret_file ?? CLUSTER_SECRET_FILE_DEFAULT),
     ...(given.users_file === undefined ? {} : { users_file: path.resolve(config_dir, given.users_file) }),

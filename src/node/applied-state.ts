@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { ApplyContext, ApplyResult, Command } from '../../database/commands';
 import { Engine } from '../../database/engine';
+import type { EngineLimits } from '../../database/limits';
 import { INDEX_MAX, isBoundedCount } from '../replication/bounds';
 import type { Entry } from '../replication/messages';
 import { checkLogPayload } from './payload-validation';
@@ -24,9 +25,13 @@ const GENESIS_HASH = '0'.repeat(64);
 const HEADER_LENGTH_BYTES = 4;
 
 export class AppliedState {
-  readonly engine = new Engine();
+  readonly engine: Engine;
   private appliedIndex = 0;
   private stateHash = GENESIS_HASH;
+
+  constructor(readonly limits?: EngineLimits) {
+    this.engine = new Engine(limits);
+  }
 
   get applied_index(): number {
     return this.appliedIndex;

@@ -10,9 +10,12 @@ import { ChannelTransport } from '../replication/channel-transport';
 import { peerInspector } from '../replication/peer-inspector';
 import { openStorage } from '../replication/storage';
 import type { TlsMaterial } from '../http/tls-material';
+import type { ClusterConfig } from '../../utils/config';
 import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
 import { DdbNode, REPLICA_LIMITS, type NodeOptions } from './node';
+import { ProcessSqlExecutor } from './sql-executor/process-executor';
+import { APPEND_BYTES_MAX } from './payload-bytes';
 
 export interface ProcessNodeOptions extends NodeOptions {
   /** Where term, vote, log and snapshots live; null keeps nothing on disk (`--in-memory`). */
@@ -29,11 +32,23 @@ export interface ProcessNode {
 }
 
 /**
- * Snapshots still travel in one frame (until they are sent in chunks), so the
- * limit is generous; but never over the longest string V8 makes, since a frame
- * is decoded as one string (a larger one failed with ERR_STRING_TOO_LONG).
+ * The largest peer frame a node takes: an append within its byte budget plus
+ * one entry near the body limit, each character of them up to six bytes of
+ * JSON (snapshots travel in parts of their own size: snapshot-stream.ts).
  */
-export const PEER_FRAME_BYTES_MAX = Math.min(512 * 1024 * 1024, bufferConstants.MAX_STRING_LENGTH);
+export function peerFrameBytesMax(config: Pick<ClusterConfig, 'body_limit_bytes'>): number {
+  // Never over the longest string V8 makes: a frame of messages is decoded as one string.
+  return Math.min(bufferConstants.MAX_STRING_LENGTH, 6 * (APPEND_BYTES_MAX + config.body_limit_bytes) + 1024 * 1024);
+}
+
+/**
+ * A SQL write's trial budget: every node applies the write on its main
+ * thread, where anything near the fail-over timeout would make the slaves
+ * think the master died (and the master's heartbeats stop meanwhile).
+ */
+export function writeTrialBudgetMs(config: Pick<ClusterConfig, 'statement_timeout_ms' | 'failover_timeout_ms'>): number {
+  return Math.max(1, Math.min(config.statement_timeout_ms, Math.floor(config.failover_timeout_ms / 2)));
+}
 
 export function createNode(options: ProcessNodeOptions): ProcessNode {
   const { config, self, logger } = options;
@@ -54,7 +69,7 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
     }),
     ...(local_address === undefined ? {} : { local_address }),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
-    frame_bytes_max: PEER_FRAME_BYTES_MAX,
+    frame_bytes_max: peerFrameBytesMax(config),
     keepalive_ms: Math.max(50, Math.min(1000, Math.floor(config.failover_timeout_ms / 2))),
     redial_backoff_ms_max: config.heartbeat_ms,
   });
@@ -63,6 +78,13 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
     storage: openStorage<LogPayload>(options.data_dir),
     transport,
     randomSeed: () => randomInt(0, 2 ** 32 - 1),
+    sqlExecutor: (state) =>
+      new ProcessSqlExecutor({
+        state,
+        logger,
+        query_timeout_ms: config.statement_timeout_ms,
+        trial_timeout_ms: writeTrialBudgetMs(config),
+      }),
     fatal: (error) => {
       process.nextTick(() => {
         throw error;

@@ -16,6 +16,7 @@
  */
 import type { Clock } from './clock';
 import type { ForwardAnswer, ForwardedWrite } from './peer-transport';
+import { FORWARD_BATCH_BYTES_MAX, valueBytes } from './payload-bytes';
 
 export const FORWARD_BATCHES_IN_FLIGHT_MAX = 4;
 export const FORWARD_BATCH_WRITES_MAX = 256;
@@ -76,7 +77,7 @@ export class ForwardQueue {
 
   private sendNext(master_id: number, master: MasterQueue): void {
     const now = this.clock.now_ms();
-    const batch = master.queued.splice(0, FORWARD_BATCH_WRITES_MAX).filter((pending) => {
+    const batch = master.queued.splice(0, batchLength(master.queued)).filter((pending) => {
       // Queued past its deadline behind a slow master: never sent, so the write is answered now.
       if (pending.deadline_ms > now) return true;
       pending.reject(new Error('the write waited for the master past its deadline and was not sent'));
@@ -100,4 +101,17 @@ export class ForwardQueue {
         this.flush(master_id, master);
       });
   }
+}
+
+/** How many of the queued writes the next batch takes: up to the count and the bytes (payload-bytes.ts), at least one. */
+function batchLength(queued: Pending[]): number {
+  let bytes = 0;
+  let count = 0;
+  for (const pending of queued) {
+    if (count === FORWARD_BATCH_WRITES_MAX) break;
+    bytes += valueBytes(pending.write.command);
+    if (count > 0 && bytes > FORWARD_BATCH_BYTES_MAX) break;
+    count += 1;
+  }
+  return count;
 }

@@ -8,6 +8,7 @@ import type { LogStorage } from '../replication/storage';
 import type { AppliedState, LogPayload } from './applied-state';
 import type { Clock } from './clock';
 import type { PeerTransport } from './peer-transport';
+import type { SqlExecutor } from './sql-executor/sql-executor';
 
 /** Sees every entry a node applies, every snapshot it restores and its role after each pass: the simulator's checker. */
 export interface NodeObserver {
@@ -25,4 +26,6 @@ export interface NodeEnvironment {
   /** Storage failed and the node stopped using it: a node process exits here (and recovers on restart). */
   fatal(error: unknown): void;
   observer?: NodeObserver;
+  /** Where SQL reads and write trials run (sql-executor/); absent, inline on the node's thread. */
+  sqlExecutor?(state: AppliedState): SqlExecutor;
 }

@@ -11,7 +11,7 @@
  *
  * It is the only place where milliseconds become ticks (ticks.ts).
  */
-import type { Command } from '../../database/commands';
+import type { Command, SqlParams } from '../../database/commands';
 import type { Caller, DatabaseService, NodeStatus } from '../../handlers/service';
 import type { ClusterConfig, NodeConfig } from '../../utils/config';
 import type { Logger } from '../../utils/logger';
@@ -33,6 +33,9 @@ import { SharedReadIndex } from './shared-read-index';
 import { TickClock, timingFor, type Timing } from './ticks';
 import { ProposalWaiters } from './waiters';
 import { WritePath } from './write-path';
+import { APPEND_BYTES_MAX, entryBytes } from './payload-bytes';
+import { InlineSqlExecutor } from './sql-executor/inline-executor';
+import type { SqlExecutor } from './sql-executor/sql-executor';
 import type { Timer } from './clock';
 
 export interface NodeOptions {
@@ -42,6 +45,9 @@ export interface NodeOptions {
   /** The master's check of a forwarded write's user; absent, every write is allowed (an open cluster). */
   authorize?: (caller: Caller, command: Command) => void;
 }
+
+/** How long an image sent to a slave stays in memory after it was last sent. */
+const OUTGOING_SNAPSHOT_KEEP_MS = 30_000;
 
 /** Limits of the replica, named with their unit last. */
 export const REPLICA_LIMITS = {
@@ -56,6 +62,10 @@ export type ReplicaLimits = { [key in keyof typeof REPLICA_LIMITS]: number };
 export class DdbNode implements DatabaseService {
   readonly timing: Timing;
   private readonly machine: AppliedState;
+  private readonly sql: SqlExecutor;
+  /** The snapshot being sent to slaves, while it is (outgoingSnapshot). */
+  private outgoing: { snapshot: Snapshot; checksum: string; used_ms: number } | null = null;
+  private readonly checksums = new WeakMap<Uint8Array, string>();
   private readonly replica: Replica<LogPayload>;
   private readonly loop: ReadyLoop<LogPayload>;
   private readonly compaction: Compaction;
@@ -77,7 +87,9 @@ export class DdbNode implements DatabaseService {
     const { clock, storage } = environment;
     this.timing = timingFor(config);
     for (const node of config.nodes) this.urls.set(node.id, node.url.replace(/\/$/, ''));
-    this.machine = new AppliedState();
+    const { value_size_max_bytes, result_size_max_bytes, database_size_max_bytes } = config;
+    this.machine = new AppliedState({ value_size_max_bytes, result_size_max_bytes, database_size_max_bytes });
+    this.sql = environment.sqlExecutor?.(this.machine) ?? new InlineSqlExecutor(this.machine);
     const recovered = storage.recovered();
     const last_applied_term = recovered.snapshot === null ? 0 : this.restoreSnapshot(recovered.snapshot);
     const restored = { ...recovered, snapshot: recovered.snapshot && { meta: recovered.snapshot.meta, data: IMAGE_IN_STORAGE } };
@@ -90,6 +102,8 @@ export class DdbNode implements DatabaseService {
         failover_timeout_ticks: this.timing.failover_timeout_ticks,
         election_stagger_ticks: this.timing.election_stagger_ticks,
         ...limits,
+        append_bytes_max: APPEND_BYTES_MAX,
+        entry_bytes: entryBytes,
       },
       restored,
     );
@@ -114,6 +128,7 @@ export class DdbNode implements DatabaseService {
       proposals: this.proposals,
       forwarded: new ForwardQueue((master, writes, timeout_ms) => transport.forwardWrites(master, writes, timeout_ms), clock),
       authorize: options.authorize ?? (() => undefined),
+      trial: (command, context) => this.sql.trial(command, context),
       write_timeout_ms: config.write_timeout_ms,
       randomSeed: () => environment.randomSeed(),
       masterUrl: (id) => this.urls.get(id) ?? null,
@@ -169,6 +184,7 @@ export class DdbNode implements DatabaseService {
     this.proposals.failAll('the node is shutting down');
     this.environment.transport.close();
     this.environment.storage.close();
+    this.sql.close();
     this.machine.close();
   }
 
@@ -181,6 +197,7 @@ export class DdbNode implements DatabaseService {
     this.stopped = true;
     this.ticker?.cancel();
     this.loop.stop();
+    this.sql.close();
     this.machine.close();
   }
 
@@ -238,6 +255,8 @@ export class DdbNode implements DatabaseService {
   }
 
   private afterPass(): void {
+    // An image not sent for a while goes back to disk only (memory the size of the database).
+    if (this.outgoing !== null && this.environment.clock.now_ms() - this.outgoing.used_ms > OUTGOING_SNAPSHOT_KEEP_MS) this.outgoing = null;
     this.environment.transport.passEnded();
     this.reads.applied(this.machine.applied_index);
     this.compaction.maybeStart();
@@ -264,20 +283,43 @@ export class DdbNode implements DatabaseService {
    * goes instead. Found by the node-level simulator; before, the node exited.
    */
   private withSnapshotImages(messages: Message<LogPayload>[]): Message<LogPayload>[] {
-    let loaded: { snapshot: Snapshot; checksum: string } | null = null;
     return messages.map((message) => {
       if (message.type !== 'install_snapshot') return message;
       // The replica may hold the image itself (one it received from a master): it is checksummed as it goes.
-      if (message.snapshot.data !== IMAGE_IN_STORAGE) return { ...message, checksum: snapshotChecksum(message.snapshot.data) };
-      if (loaded === null) {
-        const snapshot = this.environment.storage.loadSnapshot();
-        loaded = snapshot === null ? null : { snapshot, checksum: snapshotChecksum(snapshot.data) };
+      if (message.snapshot.data !== IMAGE_IN_STORAGE) return { ...message, checksum: this.checksumOf(message.snapshot.data) };
+      const outgoing = this.outgoingSnapshot(message.snapshot.meta.last_index);
+      if (outgoing === null || outgoing.snapshot.meta.last_index < message.snapshot.meta.last_index) {
+        throw new Error(`storage holds the snapshot at ${String(outgoing?.snapshot.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
       }
-      if (loaded === null || loaded.snapshot.meta.last_index < message.snapshot.meta.last_index) {
-        throw new Error(`storage holds the snapshot at ${String(loaded?.snapshot.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
-      }
-      return { ...message, snapshot: loaded.snapshot, checksum: loaded.checksum };
+      return { ...message, snapshot: outgoing.snapshot, checksum: outgoing.checksum };
     });
+  }
+
+  /**
+   * The snapshot image to send, from storage, kept while it is being sent:
+   * the replica sends a snapshot again every fail-over timeout until the slave
+   * answers, and reading and hashing a large image from disk each time held
+   * the master's thread long enough for its slaves to elect another.
+   */
+  private outgoingSnapshot(last_index: number): { snapshot: Snapshot; checksum: string } | null {
+    const cached = this.outgoing;
+    if (cached !== null && cached.snapshot.meta.last_index >= last_index) {
+      cached.used_ms = this.environment.clock.now_ms();
+      return cached;
+    }
+    const snapshot = this.environment.storage.loadSnapshot();
+    if (snapshot === null) return null;
+    this.outgoing = { snapshot, checksum: snapshotChecksum(snapshot.data), used_ms: this.environment.clock.now_ms() };
+    return this.outgoing;
+  }
+
+  private checksumOf(data: Uint8Array): string {
+    let checksum = this.checksums.get(data);
+    if (checksum === undefined) {
+      checksum = snapshotChecksum(data);
+      this.checksums.set(data, checksum);
+    }
+    return checksum;
   }
 
   /** Compared with the role last logged, not the role at the start of the pass: ticks change roles too. */
@@ -293,6 +335,7 @@ export class DdbNode implements DatabaseService {
   private applyEntry(entry: Entry<LogPayload>): void {
     if (entry.index <= this.machine.applied_index) return;
     const result = this.machine.apply(entry);
+    this.sql.applied(entry);
     this.compaction.last_applied_term = entry.term;
     this.proposals.applied(entry.index, entry.term, result);
     this.environment.observer?.applied(entry, this.machine);
@@ -312,6 +355,7 @@ export class DdbNode implements DatabaseService {
   /** Restores the engine from a snapshot; returns the term of its last entry. */
   private restoreSnapshot(snapshot: Snapshot): number {
     this.machine.restore(snapshot.data);
+    this.sql.restored();
     this.environment.observer?.restored(snapshot.meta, this.machine);
     return snapshot.meta.last_term;
   }
@@ -328,6 +372,10 @@ export class DdbNode implements DatabaseService {
 
   writeAsMaster(command: Command, caller?: Caller): Promise<unknown> {
     return this.writes.writeAsMaster(command, caller);
+  }
+
+  query(db_name: string | null, script: string, params?: SqlParams): Promise<unknown> {
+    return this.sql.query(db_name, script, params);
   }
 
   readBarrier(consistency: 'local' | 'strong'): Promise<void> {

@@ -6,7 +6,7 @@
  * write (a schema change) is refused by a slave with NOT_MASTER, which the
  * HTTP layer turns into a redirect.
  */
-import type { Command } from '../../database/commands';
+import type { ApplyContext, Command } from '../../database/commands';
 import { ANONYMOUS, type Caller } from '../../handlers/service';
 import { DdbError, errorFromBody } from '../../utils/errors';
 import type { Logger } from '../../utils/logger';
@@ -32,6 +32,8 @@ export interface WritePathParts {
   masterUrl(id: number): string | null;
   /** The master's check of a forwarded write's user (throws UNAUTHENTICATED or FORBIDDEN); open clusters allow all. */
   authorize(caller: Caller, command: Command): void;
+  /** Runs a SQL write once and undoes it; rejects when it ran past its budget (sql-executor/). */
+  trial(command: Command, context: ApplyContext): Promise<void>;
   scheduleReady(): void;
 }
 
@@ -84,6 +86,9 @@ export class WritePath {
   private async proposeLocal(command: Command, deadline_ms: number): Promise<unknown> {
     const { replica, clock, proposals } = this.parts;
     const context = { timestamp_ms: clock.now_ms(), seed: this.parts.randomSeed() };
+    // SQL may run for ever (a recursive CTE) or long enough to stall every node that
+    // applies it: it enters the log only after a trial run ended within budget.
+    if (command.type === 'sql') await this.parts.trial(command, context);
     const proposal = replica.propose({ command, context });
     if (!proposal.ok) {
       if (proposal.reason === 'busy') throw noMaster('the master has too many uncommitted writes; retry');

@@ -34,7 +34,8 @@ import {
   clientProof,
   verifyClientProof,
 } from './peer-handshake';
-import { decodeWire, encodeMessages, encodeWire } from './wire';
+import type { InstallSnapshot } from './messages';
+import { SnapshotAssembly, sendSnapshotParts, type PartSink } from './snapshot-stream';
 
 /** What the transport hands in: the node's side of peer traffic. */
 export interface PeerHandlers {
@@ -93,7 +94,23 @@ interface Outbound {
   backoff_ms: number;
   waiting_for_connection: Array<(connection: PeerConnection | null) => void>;
   pending: Map<number, PendingRequest>;
+  /** The snapshot being sent to this peer, or sent lately: the replica sends one again when no answer came in time. */
+  snapshot: SnapshotTransfer | null;
 }
+
+interface SnapshotTransfer {
+  last_index: number;
+  connection: PeerConnection;
+  /** When its last part was written; null while parts are still going. */
+  done_at_ms: number | null;
+}
+
+/**
+ * A snapshot sent in full is not sent again on the same connection this soon:
+ * a large one may still be loading at the slave when the replica, having heard
+ * nothing within the fail-over timeout, sends it again.
+ */
+const SNAPSHOT_RESEND_AFTER_MS = 10_000;
 
 function failure(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -107,6 +124,8 @@ function refuseUpgrade(socket: Duplex, reason: string): void {
 export class ChannelTransport implements PeerTransport {
   private readonly outbound = new Map<number, Outbound>();
   private readonly inbound = new Set<PeerConnection>();
+  /** Snapshots arriving in parts, by the connection they come on. */
+  private readonly assemblies = new WeakMap<PeerConnection, SnapshotAssembly>();
   /** Connections whose refused input has been logged already: once per connection. */
   private readonly refusal_logged = new WeakSet<PeerConnection>();
   private readonly member_ids: Set<number>;
@@ -128,6 +147,7 @@ export class ChannelTransport implements PeerTransport {
         backoff_ms: REDIAL_BACKOFF_MS_MIN,
         waiting_for_connection: [],
         pending: new Map(),
+        snapshot: null,
       });
     }
     this.keepalive = setInterval(() => this.checkConnections(), options.keepalive_ms);
@@ -151,9 +171,49 @@ export class ChannelTransport implements PeerTransport {
       const peer = this.outbound.get(id);
       if (peer === undefined) throw new Error(`message for unknown peer ${id}`);
       // Not connected: dropped (Raft sends again what a slave still lacks), and a dial starts.
-      if (peer.connection === null) this.dial(peer);
-      else peer.connection.send(FrameType.MESSAGES, encodeMessages(list));
+      const connection = peer.connection;
+      if (connection === null) {
+        this.dial(peer);
+        continue;
+      }
+      const others = list.filter((message) => message.type !== 'install_snapshot');
+      if (others.length > 0) connection.send(FrameType.MESSAGES, JSON.stringify({ messages: others }));
+      if (others.length < list.length) {
+        for (const message of list) if (message.type === 'install_snapshot') this.sendSnapshot(peer, connection, message);
+      }
     }
+  }
+
+  /** Starts a snapshot's parts (snapshot-stream.ts), unless the same one is on its way, or arrived lately, on this connection. */
+  private sendSnapshot(peer: Outbound, connection: PeerConnection, message: InstallSnapshot): void {
+    const last_index = message.snapshot.meta.last_index;
+    const current = peer.snapshot;
+    const recent = current !== null && (current.done_at_ms === null || Date.now() - current.done_at_ms < SNAPSHOT_RESEND_AFTER_MS);
+    if (recent && current.connection === connection && connection.open && current.last_index >= last_index) return;
+    const transfer: SnapshotTransfer = { last_index, connection, done_at_ms: null };
+    peer.snapshot = transfer;
+    const sink: PartSink = {
+      get open() {
+        return connection.open;
+      },
+      get backlog_bytes() {
+        return connection.backlog_bytes;
+      },
+      sendBegin: (header) => connection.send(FrameType.SNAPSHOT_BEGIN, header),
+      sendPart: (part) => connection.send(FrameType.SNAPSHOT_PART, Buffer.from(part.buffer, part.byteOffset, part.byteLength)),
+      drained: () => connection.drained(),
+    };
+    sendSnapshotParts(sink, message, () => peer.snapshot !== transfer).then(
+      (sent) => {
+        if (peer.snapshot !== transfer) return;
+        if (sent) transfer.done_at_ms = Date.now();
+        else peer.snapshot = null;
+      },
+      (error: unknown) => {
+        if (peer.snapshot === transfer) peer.snapshot = null;
+        this.options.logger.error('sending a snapshot failed', { peer: peer.id, error: (error as Error)?.message ?? String(error) });
+      },
+    );
   }
 
   forwardWrites(master_id: number, writes: ForwardedWrite[], timeout_ms: number): Promise<ForwardAnswer[]> {
@@ -191,7 +251,7 @@ export class ChannelTransport implements PeerTransport {
         reject(failure('ETIMEDOUT', `node ${peer_id} did not answer within ${timeout_ms} ms`));
       }, Math.max(1, timeout_ms));
       peer.pending.set(id, { resolve, reject, timer });
-      if (!connection.send(FrameType.REQUEST, encodeWire({ id, ...body }))) {
+      if (!connection.send(FrameType.REQUEST, JSON.stringify({ id, ...body }))) {
         clearTimeout(timer);
         peer.pending.delete(id);
         reject(failure('ECONNRESET', `the connection to node ${peer_id} closed`));
@@ -332,11 +392,15 @@ export class ChannelTransport implements PeerTransport {
     try {
       switch (frame.type) {
         case FrameType.MESSAGES:
-          return this.handlers?.receive(this.options.inspect.messages(decodeWire(frame.body.toString()), peer_id));
+          return this.handlers?.receive(this.options.inspect.messages(JSON.parse(frame.body.toString()), peer_id));
+        case FrameType.SNAPSHOT_BEGIN:
+          return this.receiveSnapshot(peer_id, this.assembly(connection).begin(frame.body));
+        case FrameType.SNAPSHOT_PART:
+          return this.receiveSnapshot(peer_id, this.assembly(connection).part(frame.body));
         case FrameType.REQUEST:
-          return this.serve(connection, peer_id, decodeWire(frame.body.toString()));
+          return this.serve(connection, peer_id, JSON.parse(frame.body.toString()));
         case FrameType.RESPONSE:
-          return this.answered(peer_id, decodeWire(frame.body.toString()));
+          return this.answered(peer_id, JSON.parse(frame.body.toString()));
         case FrameType.PING:
           connection.send(FrameType.PONG, Buffer.alloc(0));
           return;
@@ -348,6 +412,21 @@ export class ChannelTransport implements PeerTransport {
       this.options.logger.warn('refused peer input', { peer: peer_id, error: (error as Error).message });
       connection.close(`bad input from node ${peer_id}: ${(error as Error).message}`);
     }
+  }
+
+  private assembly(connection: PeerConnection): SnapshotAssembly {
+    let assembly = this.assemblies.get(connection);
+    if (assembly === undefined) {
+      assembly = new SnapshotAssembly();
+      this.assemblies.set(connection, assembly);
+    }
+    return assembly;
+  }
+
+  /** A snapshot whose every part arrived goes the way of any message: checked, then to the node. */
+  private receiveSnapshot(peer_id: number, whole: unknown | null): void {
+    if (whole === null) return;
+    this.handlers?.receive(this.options.inspect.messages({ messages: [whole] }, peer_id));
   }
 
   private serve(connection: PeerConnection, peer_id: number, request: unknown): void {
@@ -366,13 +445,13 @@ export class ChannelTransport implements PeerTransport {
           this.refusal_logged.add(connection);
           this.options.logger.warn('refused peer input', { peer: peer_id, error: message });
         }
-        connection.send(FrameType.RESPONSE, encodeWire({ id, error: { code: 'INVALID_REQUEST', message: `refused by node ${this.options.self_id}: ${message}` } }));
+        connection.send(FrameType.RESPONSE, JSON.stringify({ id, error: { code: 'INVALID_REQUEST', message: `refused by node ${this.options.self_id}: ${message}` } }));
         return;
       }
     }
     const answer: Promise<unknown> = kind === 'propose' ? handlers.proposeForwarded(checked) : handlers.answerReadIndex();
     answer.then(
-      (result) => connection.send(FrameType.RESPONSE, encodeWire({ id, result })),
+      (result) => connection.send(FrameType.RESPONSE, JSON.stringify({ id, result })),
       (error: unknown) => this.options.logger.error('a peer request failed', { peer: peer_id, error: (error as Error)?.stack ?? String(error) }),
     );
   }

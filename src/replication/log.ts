@@ -85,6 +85,25 @@ export class ReplicatedLog<T> {
     return this.entries.slice(start, start + count_max);
   }
 
+  /**
+   * Entries from `from_index`, at most `count_max` of them and `bytes_max`
+   * bytes as `bytesOf` counts them, but at least one when there is one (an
+   * entry larger than the budget still has to travel, alone).
+   */
+  sliceWithin(from_index: number, count_max: number, bytes_max: number, bytesOf: (entry: Entry<T>) => number): { entries: Entry<T>[]; bytes: number } {
+    assert(from_index >= this.firstIndex(), `slice from ${from_index} before the first index ${this.firstIndex()}`);
+    const start = from_index - this.firstIndex();
+    const end = Math.min(this.entries.length, start + count_max);
+    let bytes = 0;
+    let index = start;
+    for (; index < end; index += 1) {
+      const size = bytesOf(this.entries[index] as Entry<T>);
+      if (index > start && bytes + size > bytes_max) break;
+      bytes += size;
+    }
+    return { entries: this.entries.slice(start, index), bytes };
+  }
+
   /** Raft's voting rule: the other log is at least as up to date (last term first, then last index). */
   isUpToDate(other_last: LogPosition): boolean {
     const last_term = this.lastTerm();

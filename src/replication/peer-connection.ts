@@ -57,6 +57,25 @@ export class PeerConnection {
     return !this.closed;
   }
 
+  /** Bytes written to the socket and not yet taken by the kernel. */
+  get backlog_bytes(): number {
+    return (this.options.socket as Duplex & { writableLength: number }).writableLength;
+  }
+
+  /** Resolves once the socket's backlog has drained, or the connection closed. */
+  drained(): Promise<void> {
+    if (this.closed || this.backlog_bytes === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.options.socket.off('drain', done);
+        this.options.socket.off('close', done);
+        resolve();
+      };
+      this.options.socket.on('drain', done);
+      this.options.socket.on('close', done);
+    });
+  }
+
   /** Sends one frame; false when the connection is closed or was stuck (then it is closed now). */
   send(type: FrameTypeCode, body: Buffer | string): boolean {
     if (this.closed) return false;

@@ -19,7 +19,7 @@ export const FRAME_TAG_BYTES = 16;
 export const FrameType = {
   /** Client → server, first frame: its valid tag proves the client holds the cluster secret. */
   AUTH: 1,
-  /** Replication messages (JSON, snapshot bytes as base64). */
+  /** Replication messages (JSON) other than install_snapshot, which travels as SNAPSHOT_BEGIN and SNAPSHOT_PARTs. */
   MESSAGES: 2,
   /** A request with an id (forwarded writes, a read index). */
   REQUEST: 3,
@@ -28,6 +28,10 @@ export const FrameType = {
   /** Keep-alive: the other side answers PONG; a silent connection is closed. */
   PING: 5,
   PONG: 6,
+  /** An install_snapshot without its image (JSON), and the image's length: the parts follow (snapshot-stream.ts). */
+  SNAPSHOT_BEGIN: 7,
+  /** The next bytes of the image announced by the last SNAPSHOT_BEGIN. */
+  SNAPSHOT_PART: 8,
 } as const;
 
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];

@@ -46,6 +46,8 @@ export interface Progress<T> {
   read_acknowledged: number;
   /** An append to this slave still in the outbox: later entries, commits and read rounds ride on it. */
   unsent_append: AppendEntries<T> | null;
+  /** The bytes of the entries in unsent_append, as the replica's entry_bytes counts them. */
+  unsent_append_bytes: number;
   /** Refusals of entries the slave had acknowledged, since its last success (see appendRefused). */
   refusals_below_match: number;
 }
@@ -82,6 +84,7 @@ export function newProgress<T>(input: {
     answered_ago_ticks: input.answered_ago_ticks,
     read_acknowledged: 0,
     unsent_append: null,
+    unsent_append_bytes: 0,
     refusals_below_match: 0,
   };
 }
@@ -141,6 +144,7 @@ export function becomeSnapshot<T>(progress: Progress<T>, snapshot_index: number)
 export function forgetInflight<T>(progress: Progress<T>): void {
   progress.inflight_last_indexes = [];
   progress.unsent_append = null;
+  progress.unsent_append_bytes = 0;
 }
 
 /**
@@ -228,9 +232,10 @@ export function probeSent<T>(progress: Progress<T>): void {
 }
 
 /** A replicate-state append carrying entries from next_index left: it joins the window and later entries follow it. */
-export function appendSent<T>(progress: Progress<T>, message: AppendEntries<T>): void {
+export function appendSent<T>(progress: Progress<T>, message: AppendEntries<T>, bytes = 0): void {
   assert(message.prev_index === progress.next_index - 1, `append after ${message.prev_index} sent with next index ${progress.next_index}`);
   progress.unsent_append = message;
+  progress.unsent_append_bytes = bytes;
   const last_index = progress.next_index + message.entries.length - 1;
   progress.inflight_last_indexes.push(last_index);
   progress.next_index = last_index + 1;
@@ -239,11 +244,13 @@ export function appendSent<T>(progress: Progress<T>, message: AppendEntries<T>):
 /** A heartbeat left: it joins no window, but later entries, commits and read rounds may ride on it. */
 export function heartbeatSent<T>(progress: Progress<T>, message: AppendEntries<T>): void {
   progress.unsent_append = message;
+  progress.unsent_append_bytes = 0;
 }
 
 /** The node took the outbox: what is in it is on its way, and nothing more joins it. */
 export function outboxTaken<T>(progress: Progress<T>): void {
   progress.unsent_append = null;
+  progress.unsent_append_bytes = 0;
 }
 
 /** Brings the append waiting in the outbox up to date; returns false when none waits. */
@@ -269,10 +276,11 @@ export function unsentAppendRoom<T>(progress: Progress<T>, entries_per_append_ma
 }
 
 /** Entries from next_index join the append waiting in the outbox, which then carries the latest commit index. */
-export function joinUnsentAppend<T>(progress: Progress<T>, joined: { entries: Entry<T>[]; commit_index: number }): void {
+export function joinUnsentAppend<T>(progress: Progress<T>, joined: { entries: Entry<T>[]; bytes?: number; commit_index: number }): void {
   const message = progress.unsent_append;
   assert(message !== null && joined.entries.length > 0, 'entries join only an append waiting in the outbox');
   const had_entries = message.entries.length > 0;
+  progress.unsent_append_bytes += joined.bytes ?? 0;
   for (const entry of joined.entries) message.entries.push(entry);
   message.commit = joined.commit_index;
   const last_index = progress.next_index + joined.entries.length - 1;

@@ -66,7 +66,7 @@ import { ReadIndexRounds } from './read-index-rounds';
 /** The node shell (src/node/) and the peer endpoints (src/http/peer-endpoints.ts) take the message types from here, with the replica. */
 export type * from './messages';
 
-export interface ReplicaConfig {
+export interface ReplicaConfig<T = unknown> {
   id: number;
   /** Every node id, this one included. Static. */
   peers: number[];
@@ -77,6 +77,13 @@ export interface ReplicaConfig {
   inflight_appends_max: number;
   proposals_pending_max: number;
   read_requests_max: number;
+  /**
+   * The bytes one append may carry beyond its first entry, as `entry_bytes`
+   * counts them: with entries of up to the body limit, 512 of them would make
+   * one message too large to encode. Absent: only the count limits an append.
+   */
+  append_bytes_max?: number;
+  entry_bytes?: (entry: Entry<T>) => number;
 }
 
 interface RoleHandlers<T> {
@@ -91,12 +98,12 @@ function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`replica: ${message}`);
 }
 
-function assertConfig(config: ReplicaConfig): void {
+function assertConfig<T>(config: ReplicaConfig<T>): void {
   const { id, peers } = config;
   assert(peers.every((peer) => Number.isInteger(peer) && peer > 0), `peer ids must be positive integers: ${peers}`);
   assert(new Set(peers).size === peers.length, `duplicate peer ids: ${peers}`);
   assert(peers.includes(id), `id ${id} is not among the peers ${peers}`);
-  const positive: (keyof ReplicaConfig)[] = [
+  const positive: (keyof ReplicaConfig<T>)[] = [
     'heartbeat_ticks',
     'failover_timeout_ticks',
     'entries_per_append_max',
@@ -108,6 +115,8 @@ function assertConfig(config: ReplicaConfig): void {
     const value = config[key] as number;
     assert(Number.isInteger(value) && value >= 1, `${key} must be a positive integer, got ${value}`);
   }
+  if (config.append_bytes_max !== undefined) assert(Number.isInteger(config.append_bytes_max) && config.append_bytes_max >= 1, 'append_bytes_max must be a positive integer');
+  assert((config.append_bytes_max === undefined) === (config.entry_bytes === undefined), 'append_bytes_max and entry_bytes go together');
   assert(Number.isInteger(config.election_stagger_ticks) && config.election_stagger_ticks >= 0, 'election_stagger_ticks must be >= 0');
   assert(config.failover_timeout_ticks > config.heartbeat_ticks, 'failover_timeout_ticks must exceed heartbeat_ticks');
 }
@@ -120,7 +129,7 @@ function restoredLog<T>(restored: DurableState<T>): ReplicatedLog<T> {
 }
 
 export class Replica<T> {
-  private readonly config: ReplicaConfig;
+  private readonly config: ReplicaConfig<T>;
   private readonly id: number;
   /** The other nodes, by id. */
   private readonly others: number[];
@@ -180,7 +189,7 @@ export class Replica<T> {
   private progress = new Map<number, Progress<T>>();
   private readonly read_rounds = new ReadIndexRounds();
 
-  constructor(config: ReplicaConfig, restored: DurableState<T>) {
+  constructor(config: ReplicaConfig<T>, restored: DurableState<T>) {
     assertConfig(config);
     this.config = { ...config, peers: [...config.peers].sort((left, right) => left - right) };
     this.id = config.id;
@@ -736,7 +745,7 @@ export class Replica<T> {
     }
     if (progress.state === 'replicate') return this.sendReplicate(progress);
     const prev_index = progress.next_index - 1;
-    const entries = this.log.slice(progress.next_index, this.config.entries_per_append_max);
+    const { entries } = this.entriesFrom(progress.next_index, this.config.entries_per_append_max, 0);
     if (this.send(this.appendMessage(progress, prev_index, entries))) probeSent(progress);
     return false;
   }
@@ -745,11 +754,18 @@ export class Replica<T> {
     if (progress.next_index > this.log.lastIndex()) return false;
     if (this.extendUnsentAppend(progress)) return true;
     if (inflightFull(progress)) return false;
-    const entries = this.log.slice(progress.next_index, this.config.entries_per_append_max);
+    const { entries, bytes } = this.entriesFrom(progress.next_index, this.config.entries_per_append_max, 0);
     const message = this.appendMessage(progress, progress.next_index - 1, entries);
     if (!this.send(message)) return false;
-    appendSent(progress, message);
+    appendSent(progress, message, bytes);
     return true;
+  }
+
+  /** The entries an append carries from `from_index`: within the count, and within the bytes left after `bytes_used`. */
+  private entriesFrom(from_index: number, count_max: number, bytes_used: number): { entries: Entry<T>[]; bytes: number } {
+    const { append_bytes_max, entry_bytes } = this.config;
+    if (append_bytes_max === undefined || entry_bytes === undefined) return { entries: this.log.slice(from_index, count_max), bytes: 0 };
+    return this.log.sliceWithin(from_index, count_max, append_bytes_max - bytes_used, entry_bytes);
   }
 
   /**
@@ -759,9 +775,14 @@ export class Replica<T> {
   private extendUnsentAppend(progress: Progress<T>): boolean {
     const room = unsentAppendRoom(progress, this.config.entries_per_append_max);
     if (room === 0) return false;
-    const entries = this.log.slice(progress.next_index, room);
+    const unsent_bytes = progress.unsent_append_bytes;
+    const { append_bytes_max } = this.config;
+    // A full append takes no more: the next entries go in an append of their own.
+    if (append_bytes_max !== undefined && unsent_bytes > 0 && unsent_bytes >= append_bytes_max) return false;
+    const { entries, bytes } = this.entriesFrom(progress.next_index, room, unsent_bytes);
     if (entries.length === 0) return false;
-    joinUnsentAppend(progress, { entries, commit_index: this.log.commit_index });
+    if (append_bytes_max !== undefined && unsent_bytes > 0 && unsent_bytes + bytes > append_bytes_max) return false;
+    joinUnsentAppend(progress, { entries, bytes, commit_index: this.log.commit_index });
     return true;
   }
 

@@ -14,8 +14,10 @@ import { TestCluster, type StatusBody } from '../support/cluster';
 import { pollUntil } from '../support/poll';
 import { FrameType, closedWithin, frame, nextFrame, upgrade } from '../support/peer-attacker';
 import { snapshotChecksum } from '../../src/replication/peer-validation';
-import { encodeWire } from '../../src/replication/wire';
-import { PEER_FRAME_BYTES_MAX } from '../../src/node/create-node';
+import { beginHeader } from '../../src/replication/snapshot-stream';
+import type { InstallSnapshot } from '../../src/replication/messages';
+import { peerFrameBytesMax } from '../../src/node/create-node';
+import { CONFIG_DEFAULTS } from '../../utils/config';
 
 jest.setTimeout(120_000);
 
@@ -87,7 +89,19 @@ async function forward(writes: unknown): Promise<{ id: number; result?: unknown;
 async function sendMessages(from: number, to: number, messages: unknown[]): Promise<boolean> {
   const connection = await member(from, to);
   try {
-    connection.socket.write(frame(connection.writer!, FrameType.MESSAGES, encodeWire({ messages })));
+    connection.socket.write(frame(connection.writer!, FrameType.MESSAGES, JSON.stringify({ messages })));
+    return await closedWhileAlive(connection, CLOSE_WAIT_MS);
+  } finally {
+    connection.socket.destroy();
+  }
+}
+
+/** Sends an install_snapshot as a node does, a SNAPSHOT_BEGIN and the image in one SNAPSHOT_PART; returns whether the node closed the connection. */
+async function sendSnapshot(from: number, to: number, message: InstallSnapshot): Promise<boolean> {
+  const connection = await member(from, to);
+  try {
+    connection.socket.write(frame(connection.writer!, FrameType.SNAPSHOT_BEGIN, beginHeader(message)));
+    connection.socket.write(frame(connection.writer!, FrameType.SNAPSHOT_PART, Buffer.from(message.snapshot.data)));
     return await closedWhileAlive(connection, CLOSE_WAIT_MS);
   } finally {
     connection.socket.destroy();
@@ -135,7 +149,7 @@ it('a forwarded 10 MB row is refused like the same /insert (over body_limit_byte
 });
 
 it('a frame as large as the old limit (512 MiB, past the longest string V8 makes) is refused at its header', async () => {
-  expect(PEER_FRAME_BYTES_MAX).toBeLessThan(512 * 1024 * 1024);
+  expect(peerFrameBytesMax(CONFIG_DEFAULTS)).toBeLessThan(512 * 1024 * 1024);
   const connection = await member(slaves[0] as number, master);
   const header = Buffer.alloc(5);
   header.writeUInt32BE(512 * 1024 * 1024, 0);
@@ -177,13 +191,15 @@ it('a forged term of 2^53-1 (or anything past 2^48) is refused, never persisted'
 it('an install_snapshot whose checksum does not match its bytes is refused', async () => {
   const [from, to] = slaves as [number, number];
   const data = new Uint8Array(Buffer.from('garbage, not a snapshot image'));
-  const message = {
+  const message: InstallSnapshot = {
     type: 'install_snapshot', from, to, term: term() + 1, snapshot: { meta: { last_index: 1000, last_term: term() + 1 }, data },
     checksum: snapshotChecksum(new Uint8Array(Buffer.from('other bytes'))), live_ids: [], read_context: 0,
   };
-  expect(await sendMessages(from, to, [message])).toBe(true);
+  expect(await sendSnapshot(from, to, message)).toBe(true);
   const without = { ...message, checksum: undefined };
-  expect(await sendMessages(from, to, [without])).toBe(true);
+  expect(await sendSnapshot(from, to, without)).toBe(true);
+  // Nor may a snapshot come inside a messages frame, where its image can only be something other than bytes.
+  expect(await sendMessages(from, to, [{ ...message, checksum: snapshotChecksum(data) }])).toBe(true);
   await expectUnchanged();
 });
 
@@ -201,12 +217,12 @@ it('an install_snapshot of garbage bytes with the right checksum is loaded on tr
   ];
   for (const image of images) {
     const data = new Uint8Array(image);
-    const message = {
+    const message: InstallSnapshot = {
       type: 'install_snapshot', from, to, term: term() + 1, snapshot: { meta: { last_index: 1000, last_term: term() + 1 }, data },
       checksum: snapshotChecksum(data), live_ids: [], read_context: 0,
     };
     // It passes the channel's checks (the checksum is right), so the connection stays open; the node drops it.
-    expect(await sendMessages(from, to, [message])).toBe(false);
+    expect(await sendSnapshot(from, to, message)).toBe(false);
   }
   await pollUntil(async () => fs.readFileSync(cluster.logFile(to), 'utf8').includes('refused a snapshot from the master'), {
     timeout_ms: 5000,

@@ -18,8 +18,8 @@ import { EMPTY_MACHINE, type MachineState, applyEntry, decodeMachine, encodeMach
 import { type NetworkFaults, SimNetwork } from './network';
 
 export type SimMessage = Message<string>;
-export type ReplicaLimits = Omit<ReplicaConfig, 'id' | 'peers'>;
-export type ReplicaFactory = (config: ReplicaConfig, restored: DurableState<string>) => Replica<string>;
+export type ReplicaLimits = Omit<ReplicaConfig<string>, 'id' | 'peers'>;
+export type ReplicaFactory = (config: ReplicaConfig<string>, restored: DurableState<string>) => Replica<string>;
 
 const TRACE_LINES_MAX = 300;
 
@@ -228,6 +228,15 @@ export class SimCluster {
     };
   }
 
+  /** An append of several entries stays within the byte budget (replica.ts: entriesFrom); one entry may exceed it alone. */
+  private checkAppendBytes(message: Message<string>): void {
+    const { append_bytes_max, entry_bytes } = this.options.limits;
+    if (message.type !== 'append_entries' || append_bytes_max === undefined || entry_bytes === undefined) return;
+    if (message.entries.length < 2) return;
+    const bytes = message.entries.reduce((sum, entry) => sum + entry_bytes(entry), 0);
+    if (bytes > append_bytes_max) throw new Error(`append from ${message.from} to ${message.to}: ${message.entries.length} entries of ${bytes} bytes, over ${append_bytes_max}`);
+  }
+
   private startLoop(node: SimNode, replica: Replica<string>): ReadyLoop<string> {
     return new ReadyLoop<string>(
       replica,
@@ -237,7 +246,10 @@ export class SimCluster {
         passStarted: () => undefined,
         installSnapshot: (snapshot) => this.installSnapshot(node, snapshot),
         send: (messages) => {
-          for (const message of messages) this.network.send(message, this.now_tick);
+          for (const message of messages) {
+            this.checkAppendBytes(message);
+            this.network.send(message, this.now_tick);
+          }
         },
         apply: (entries) => this.applyAll(node, entries),
         readsConfirmed: (states) => {
@@ -312,7 +324,7 @@ export class SimCluster {
     const snapshot = node.disk.snapshot;
     node.machine = snapshot === null ? EMPTY_MACHINE : decodeMachine(snapshot.data);
     this.checker.restored(node.id, node.machine);
-    const config: ReplicaConfig = { id: node.id, peers: this.ids, ...this.options.limits };
+    const config: ReplicaConfig<string> = { id: node.id, peers: this.ids, ...this.options.limits };
     node.replica = this.factory(config, node.disk.restored());
     node.loop = this.startLoop(node, node.replica);
     this.drain(node);

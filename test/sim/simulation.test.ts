@@ -95,7 +95,7 @@ describe('the simulator replays', () => {
 
 describe('the simulator can fail', () => {
   test('a replica that grants every vote is caught', () => {
-    const factory = (config: ReplicaConfig, restored: DurableState<string>) => new GrantsEveryVote<string>(config, restored);
+    const factory = (config: ReplicaConfig<string>, restored: DurableState<string>) => new GrantsEveryVote<string>(config, restored);
     const failures: string[] = [];
     for (let seed = 1; seed <= 300 && failures.length === 0; seed += 1) {
       try {

@@ -30,6 +30,7 @@ export interface ClusterOptions {
   election_stagger_ms?: number;
   log_entries_max?: number;
   write_timeout_ms?: number;
+  statement_timeout_ms?: number;
   /** Loopback host per node id; defaults to 127.0.0.1 for every node. */
   host_of?: (id: number) => string;
   in_memory?: boolean;
@@ -112,6 +113,7 @@ export class TestCluster {
       data_dir: path.join(cluster.dir, 'data'),
       ...(options.log_entries_max === undefined ? {} : { log_entries_max: options.log_entries_max }),
       ...(options.write_timeout_ms === undefined ? {} : { write_timeout_ms: options.write_timeout_ms }),
+      ...(options.statement_timeout_ms === undefined ? {} : { statement_timeout_ms: options.statement_timeout_ms }),
     };
     for (const id of cluster.ids()) {
       // Without TLS or users every node reads one config.json; with them, each its own, naming its certificate and users file.

@@ -18,6 +18,16 @@ describe('parseConfig', () => {
     const config = parseConfig({ nodes });
     expect(config).toMatchObject({ heartbeat_ms: 100, failover_timeout_ms: 1000, election_stagger_ms: 300, data_dir: 'data' });
     expect(config.body_limit_bytes).toBe(CONFIG_DEFAULTS.body_limit_bytes);
+    expect(config).toMatchObject({
+      value_size_max_bytes: CONFIG_DEFAULTS.body_limit_bytes,
+      result_size_max_bytes: 67_108_864,
+      database_size_max_bytes: 1_073_741_824,
+    });
+  });
+
+  it('value_size_max_bytes defaults to body_limit_bytes, and may be set on its own', () => {
+    expect(parseConfig({ nodes, body_limit_bytes: 4096 }).value_size_max_bytes).toBe(4096);
+    expect(parseConfig({ nodes, body_limit_bytes: 4096, value_size_max_bytes: 8192 }).value_size_max_bytes).toBe(8192);
   });
 
   it('accepts the shipped config.json', () => {
@@ -43,6 +53,12 @@ describe('parseConfig', () => {
     [{ nodes, insecure: 'yes' }, /\/insecure must be boolean/],
     [{ nodes, cluster_secret_file: '' }, /\/cluster_secret_file must NOT have fewer than 1 characters/],
     [{ nodes, users_file: 7 }, /\/users_file must be string/],
+    [{ nodes, value_size_max_bytes: 10 }, /\/value_size_max_bytes must be >= 1024/],
+    [{ nodes, value_size_max_bytes: 2_000_000_000 }, /\/value_size_max_bytes must be <= 1000000000/],
+    [{ nodes, result_size_max_bytes: 1.5 }, /\/result_size_max_bytes must be integer/],
+    [{ nodes, result_size_max_bytes: 100_000_000 }, /\/result_size_max_bytes must be <= 80000000/],
+    [{ nodes, database_size_max_bytes: 2_000_000_000 }, /\/database_size_max_bytes must be <= 1073741824/],
+    [{ nodes, database_size_max_bytes: '1G' }, /\/database_size_max_bytes must be integer/],
   ])('refuses %j', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(message);
   });

@@ -84,7 +84,7 @@ describe('the functions in SQL', () => {
     expect(select('length(randomblob(-5))')).toBe(1);
     expect(select("length(randomblob('3'))")).toBe(3);
     expect(select('length(randomblob(NULL))')).toBe(1);
-    expect(select(`randomblob(${RANDOMBLOB_BYTES_MAX + 1})`)).toBe('SQL_ERROR');
+    expect(select(`randomblob(${RANDOMBLOB_BYTES_MAX + 1})`)).toBe('VALUE_TOO_LARGE');
   });
 
   test('CURRENT_* and the date functions read the context', () => {

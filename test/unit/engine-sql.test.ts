@@ -330,10 +330,12 @@ describe('query()', () => {
     expect(engine.select('d', 'u').count).toBe(1);
   });
 
-  test('EXPLAIN of a write only explains', () => {
-    const plan = engine.query(null, 'EXPLAIN INSERT INTO t VALUES (3)') as { rows: unknown[] };
+  test('EXPLAIN of a write is a write (it goes through the log), and there it only explains', () => {
+    expect(thrownCode(() => engine.query(null, 'EXPLAIN INSERT INTO t VALUES (3)'))).toBe('INVALID_REQUEST');
+    const plan = ok('EXPLAIN INSERT INTO t VALUES (3)') as { rows: unknown[] };
     expect(plan.rows.length).toBeGreaterThan(0);
     expect(engine.select(null, 't').count).toBe(2);
+    expect((engine.query(null, 'EXPLAIN QUERY PLAN SELECT * FROM t') as { rows: unknown[] }).rows.length).toBeGreaterThan(0);
   });
 
   test('sandbox, empty, unknown database and SQL errors', () => {

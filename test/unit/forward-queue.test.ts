@@ -118,3 +118,13 @@ it('answers a write that waited past its deadline without sending it', async () 
   pendingBatches[FORWARD_BATCHES_IN_FLIGHT_MAX]?.([{ ok: true, value: 2 }]);
   expect(await onTime).toEqual({ ok: true, value: 2 });
 });
+
+it('keeps a batch within its bytes: large writes leave in batches of their own, one write always goes', async () => {
+  const { queue, sent } = recordingQueue();
+  const big = (row_id: string): ForwardedWrite => ({ command: { type: 'insert', db_name: null, table_name: 't', row_id, data: { v: 'x'.repeat(6 * 1024 * 1024) } }, user: null });
+  const huge: ForwardedWrite = { command: { type: 'insert', db_name: null, table_name: 't', row_id: 'h', data: { v: 'x'.repeat(20 * 1024 * 1024) } }, user: null };
+  for (const write of [big('a'), big('b'), big('c'), huge, insert('small')]) void queue.forward(1, write, 3_000);
+  await turn();
+  // 16 MiB a batch: two 6 MiB writes fit, a third does not; the 20 MiB one travels alone.
+  expect(sent.map((batch) => rowIds(batch.commands))).toEqual([['a', 'b'], ['c'], ['h'], ['small']]);
+});

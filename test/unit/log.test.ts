@@ -145,3 +145,26 @@ describe('ReplicatedLog', () => {
     );
   });
 });
+
+describe('ReplicatedLog.sliceWithin', () => {
+  const sized = new ReplicatedLog<string>({
+    snapshot_meta: { last_index: 0, last_term: 0 },
+    entries: ['aaaa', 'bb', 'cccccccc', 'd', 'e'].map((data, position) => ({ index: position + 1, term: 1, data })),
+    commit_index: 0,
+  });
+  const bytesOf = (entry: Entry<string>) => entry.data?.length ?? 0;
+
+  it.each([
+    // from, count, bytes → the data taken, and their bytes
+    [1, 10, 6, ['aaaa', 'bb'], 6],
+    [1, 10, 5, ['aaaa'], 4],
+    [1, 1, 100, ['aaaa'], 4],
+    [3, 10, 2, ['cccccccc'], 8], // one entry over the budget still goes, alone
+    [3, 10, 10, ['cccccccc', 'd', 'e'], 10],
+    [6, 10, 10, [], 0],
+  ])('from %i, at most %i entries and %i bytes', (from, count, bytes, taken, total) => {
+    const slice = sized.sliceWithin(from, count, bytes, bytesOf);
+    expect(slice.entries.map((entry) => entry.data)).toEqual(taken);
+    expect(slice.bytes).toBe(total);
+  });
+});

@@ -66,6 +66,7 @@ describe('newProgress', () => {
       answered_ago_ticks: 10,
       read_acknowledged: 0,
       unsent_append: null,
+      unsent_append_bytes: 0,
       refusals_below_match: 0,
     });
   });

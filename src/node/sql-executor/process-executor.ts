@@ -1,0 +1,261 @@
+/**
+ * The node's side of its SQL executor process (executor-process.ts): work
+ * goes to it one piece at a time, each with a budget; work that outlives its
+ * budget is answered QUERY_TIMEOUT and the process is killed (SIGKILL: SQLite
+ * cannot be interrupted otherwise), so no statement can hold the node's
+ * thread, its heartbeats or its signals. A new process starts when more work
+ * comes, from an image of the node's state.
+ *
+ * The executor follows the node lazily: it exists only while there is SQL to
+ * run (it ends after `idle_ms` without work, giving its memory back), it
+ * starts from a snapshot image of the node's applied state, and it is sent the
+ * entries the node applied since just before the next piece of work, so a
+ * node that serves no SQL pays nothing per write. When too many entries
+ * pile up between two pieces of work, a fresh image replaces them.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ApplyContext, Command, SqlParams } from '../../../database/commands';
+import { DdbError, errorFromBody } from '../../../utils/errors';
+import type { Logger } from '../../../utils/logger';
+import type { Entry } from '../../replication/messages';
+import type { AppliedState, LogPayload } from '../applied-state';
+import type { FromExecutor, ToExecutor, Work } from './executor-messages';
+import type { SqlExecutor } from './sql-executor';
+
+export interface ProcessExecutorOptions {
+  state: AppliedState;
+  logger: Logger;
+  /** A read's budget (statement_timeout_ms). */
+  query_timeout_ms: number;
+  /** A write's trial budget: every node applies the write on its main thread, so it is kept below the fail-over timeout. */
+  trial_timeout_ms: number;
+  /** The executor ends after this long without work. */
+  idle_ms?: number;
+  /** Beyond this many entries applied between two pieces of work, a new image is cheaper than the entries. */
+  pending_entries_max?: number;
+  /** Pieces of work waiting beyond this are refused at once. */
+  queued_max?: number;
+}
+
+interface Job {
+  id: number;
+  work: Work;
+  timeout_ms: number;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout | null;
+  /** The node's applied index and state hash when the job was sent: the executor's answer must match them. */
+  expected: { applied_index: number; state_hash: string } | null;
+}
+
+const IDLE_MS = 60_000;
+const PENDING_ENTRIES_MAX = 10_000;
+const QUEUED_MAX = 1000;
+
+export class ProcessSqlExecutor implements SqlExecutor {
+  private child: ChildProcess | null = null;
+  /** The child answered 'loaded' for the latest image sent. */
+  private loaded = false;
+  /** The child needs a new image before any entries or work. */
+  private stale = true;
+  private pending: Entry<LogPayload>[] = [];
+  private readonly queue: Job[] = [];
+  private current: Job | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private jobCount = 0;
+  private closed = false;
+
+  constructor(private readonly options: ProcessExecutorOptions) {}
+
+  query(db_name: string | null, script: string, params: SqlParams | undefined): Promise<unknown> {
+    return this.submit({ kind: 'query', db_name, script, ...(params === undefined ? {} : { params }) }, this.options.query_timeout_ms);
+  }
+
+  async trial(command: Command, context: ApplyContext): Promise<void> {
+    await this.submit({ kind: 'trial', command, context }, this.options.trial_timeout_ms).catch((error: unknown) => {
+      // The trial's own SQL errors are apply's too: the write goes to the log and fails the same way on every node.
+      if (error instanceof DdbError && (error.code === 'QUERY_TIMEOUT' || error.message.startsWith(EXECUTOR_ENDED))) throw error;
+    });
+  }
+
+  applied(entry: Entry<LogPayload>): void {
+    if (this.child === null || this.stale) return;
+    this.pending.push(entry);
+    if (this.pending.length > (this.options.pending_entries_max ?? PENDING_ENTRIES_MAX)) this.invalidate();
+  }
+
+  restored(): void {
+    this.invalidate();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopChild();
+    const stopping = new DdbError('NO_MASTER', 'the node is shutting down');
+    for (const job of this.queue.splice(0)) this.settle(job, stopping);
+    if (this.current !== null) this.settle(this.current, stopping);
+  }
+
+  private invalidate(): void {
+    this.stale = true;
+    this.pending = [];
+  }
+
+  private submit(work: Work, timeout_ms: number): Promise<unknown> {
+    if (this.closed) return Promise.reject(new DdbError('NO_MASTER', 'the node is shutting down'));
+    if (this.queue.length >= (this.options.queued_max ?? QUEUED_MAX)) {
+      return Promise.reject(new DdbError('QUERY_TIMEOUT', `${this.queue.length} SQL statements are already waiting on this node; retry later`));
+    }
+    return new Promise((resolve, reject) => {
+      this.jobCount += 1;
+      const job: Job = { id: this.jobCount, work, timeout_ms, resolve, reject, timer: null, expected: null };
+      // Waiting behind other work counts against the budget too, so the queue cannot grow without end.
+      job.timer = setTimeout(() => {
+        const index = this.queue.indexOf(job);
+        if (index >= 0) this.queue.splice(index, 1);
+        this.settle(job, timedOut(job, 'waiting'));
+      }, timeout_ms);
+      job.timer.unref();
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.current !== null || this.closed) return;
+    const job = this.queue.shift();
+    if (job === undefined) {
+      this.scheduleIdleStop();
+      return;
+    }
+    this.cancelIdleStop();
+    this.current = job;
+    clearTimeout(job.timer ?? undefined);
+    job.timer = null;
+    const child = this.child ?? this.startChild();
+    if (this.stale) {
+      this.loaded = false;
+      this.stale = false;
+      this.pending = [];
+      const { limits } = this.options.state;
+      this.send(child, { type: 'load', image: Buffer.concat(this.options.state.snapshotParts()), ...(limits === undefined ? {} : { limits }) });
+    }
+    // The image's load is not counted against the job: a large database takes long to copy, whatever the query.
+    if (this.loaded) this.dispatch(child, job);
+  }
+
+  private dispatch(child: ChildProcess, job: Job): void {
+    if (this.pending.length > 0) this.send(child, { type: 'apply', entries: this.pending.splice(0) });
+    job.expected = { applied_index: this.options.state.applied_index, state_hash: this.options.state.state_hash };
+    this.send(child, { type: 'work', id: job.id, work: job.work });
+    job.timer = setTimeout(() => {
+      this.options.logger.warn('SQL stopped: it ran past its budget', { kind: job.work.kind, budget_ms: job.timeout_ms });
+      this.stopChild();
+      this.finishCurrent(timedOut(job, 'running'));
+    }, job.timeout_ms);
+    job.timer.unref();
+  }
+
+  private answered(message: FromExecutor): void {
+    if (message.type === 'loaded') {
+      this.loaded = true;
+      if (this.current !== null && this.child !== null) this.dispatch(this.child, this.current);
+      return;
+    }
+    const job = this.current;
+    if (job === null || job.id !== message.id) return;
+    const expected = job.expected;
+    if (expected !== null && (expected.applied_index !== message.applied_index || expected.state_hash !== message.state_hash)) {
+      // Its copy is not the node's: whatever it answered may be wrong. Start again from an image.
+      this.options.logger.error('the SQL executor diverged from the node; restarting it', { expected, got: { applied_index: message.applied_index, state_hash: message.state_hash } });
+      this.stopChild();
+      this.finishCurrent(new DdbError('INTERNAL', 'the SQL executor diverged from this node; retry'));
+      return;
+    }
+    this.finishCurrent(message.result.ok ? { value: message.result.value } : errorFromBody(message.result.error));
+  }
+
+  private finishCurrent(outcome: { value: unknown } | DdbError): void {
+    const job = this.current;
+    if (job === null) return;
+    this.current = null;
+    this.settle(job, outcome);
+    this.pump();
+  }
+
+  private settle(job: Job, outcome: { value: unknown } | DdbError): void {
+    clearTimeout(job.timer ?? undefined);
+    job.timer = null;
+    if (outcome instanceof DdbError) job.reject(outcome);
+    else job.resolve(outcome.value);
+  }
+
+  private startChild(): ChildProcess {
+    const child = fork(executorScript(), [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    });
+    this.child = child;
+    this.stale = true;
+    child.on('message', (message: FromExecutor) => {
+      if (this.child === child) this.answered(message);
+    });
+    child.on('error', (error) => this.options.logger.error('the SQL executor process failed', { error: error.message }));
+    child.on('exit', (code, signal) => {
+      if (this.child !== child) return; // killed on purpose: already replaced
+      this.child = null;
+      this.options.logger.error('the SQL executor process ended', { code, signal });
+      this.finishCurrent(
+        new DdbError('SQL_ERROR', `${EXECUTOR_ENDED} (code ${String(code)}, signal ${String(signal)}): the statement may need more memory than this node has; nothing was changed`),
+      );
+    });
+    return child;
+  }
+
+  private send(child: ChildProcess, message: ToExecutor): void {
+    child.send(message, (error) => {
+      if (error !== null && error !== undefined && this.child === child) this.options.logger.warn('could not reach the SQL executor', { error: error.message });
+    });
+  }
+
+  private stopChild(): void {
+    const child = this.child;
+    this.child = null;
+    this.loaded = false;
+    this.invalidate();
+    this.cancelIdleStop();
+    if (child !== null && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
+  private scheduleIdleStop(): void {
+    if (this.child === null || this.idleTimer !== null) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.current === null && this.queue.length === 0) this.stopChild();
+    }, this.options.idle_ms ?? IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  private cancelIdleStop(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+}
+
+const EXECUTOR_ENDED = 'the SQL executor ended while running this statement';
+
+function timedOut(job: Job, phase: 'waiting' | 'running'): DdbError {
+  const what = job.work.kind === 'query' ? 'this read' : "this write's trial run on the master";
+  const how = phase === 'running' ? `ran longer than ${job.timeout_ms} ms and was stopped` : `waited longer than ${job.timeout_ms} ms behind other SQL on this node`;
+  return new DdbError('QUERY_TIMEOUT', `${what} ${how}; nothing was changed`, { timeout_ms: job.timeout_ms });
+}
+
+/** The compiled executor beside this file; under ts-jest (sources run as .ts) the one the build put in dist/. */
+function executorScript(): string {
+  const beside = path.join(__dirname, 'executor-process.js');
+  if (fs.existsSync(beside)) return beside;
+  return path.resolve(__dirname, '../../../dist/src/node/sql-executor/executor-process.js');
+}
