@@ -9,7 +9,6 @@ const fs = require('fs');
 const root = path.resolve(process.argv[2] ?? path.join(__dirname, '..'));
 const { TestCluster } = require(path.join(root, 'dist/test/support/cluster.js'));
 const { load } = require(path.join(root, 'dist/scripts/bench-support.js'));
-const AMOUNT = Number(process.env.AMOUNT || 15000);
 function cpuMs(pid) {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in ticks of 10 ms
