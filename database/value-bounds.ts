@@ -88,24 +88,21 @@ export function printfWidths(args: readonly SqlValue[]): number[] {
   for (let at = text.indexOf('%'); at >= 0 && at < text.length; at = text.indexOf('%', at)) {
     at++;
     while (at < text.length && '-+ #0,!'.includes(text[at])) at++;
-    if (text[at] === '*') {
-      widths.push(takeArgument());
-      at++;
-    } else {
-      const start = at;
-      while (at < text.length && text[at] >= '0' && text[at] <= '9') at++;
-      if (at > start) widths.push(digitsValue(text.slice(start, at)));
-    }
-    if (text[at] === '.') {
-      at++;
+    // A width, then after '.' a precision: each `*` (the next argument) or digits.
+    const readCount = (): void => {
       if (text[at] === '*') {
         widths.push(takeArgument());
         at++;
-      } else {
-        const start = at;
-        while (at < text.length && text[at] >= '0' && text[at] <= '9') at++;
-        if (at > start) widths.push(digitsValue(text.slice(start, at)));
+        return;
       }
+      const start = at;
+      while (at < text.length && text[at] >= '0' && text[at] <= '9') at++;
+      if (at > start) widths.push(digitsValue(text.slice(start, at)));
+    };
+    readCount();
+    if (text[at] === '.') {
+      at++;
+      readCount();
     }
     while (text[at] === 'l') at++;
     const conversion = text[at];

@@ -6,9 +6,9 @@
  * process, which is killed at statement_timeout_ms, and a SQL write enters the
  * log only after a trial run there ended within its budget.
  */
-import { execFileSync } from 'node:child_process';
 import { TestCluster } from '../support/cluster';
 import { pollUntil } from '../support/poll';
+import { descendantsOf, isRunning } from '../support/processes';
 
 jest.setTimeout(90_000);
 
@@ -26,13 +26,9 @@ async function query(id: number, sql: string): Promise<{ status: number; data: {
   return { status: response.status, data: response.data };
 }
 
-/** The PIDs of a process's children (its SQL executor, when it has one). */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when there are none
-  }
+/** Polls until `pid` has ended (a zombie counts as ended). */
+async function ended(pid: number, what: string): Promise<void> {
+  await pollUntil(() => (isRunning(pid) ? null : true), { timeout_ms: 5000, what });
 }
 
 async function startCluster(): Promise<{ master: number; slave: number }> {
@@ -94,40 +90,20 @@ it('ends on SIGTERM during a read that never ends, and its executor goes with it
   const node = cluster.processes.get(slave);
   const pid = node?.pid as number;
   const pending = query(slave, FOREVER).catch(() => null);
-  const executor = await pollUntil(() => childrenOf(pid)[0] ?? null, { timeout_ms: 5000, what: 'the SQL executor to start' });
+  const executor = await pollUntil(() => descendantsOf(pid).find(isRunning) ?? null, { timeout_ms: 5000, what: 'the SQL executor to start' });
   const exited = new Promise<number | null>((resolve) => node?.once('exit', (code) => resolve(code)));
   process.kill(pid, 'SIGTERM');
   expect(await exited).toBe(0);
   await pending;
-  await pollUntil(
-    () => {
-      try {
-        process.kill(executor, 0);
-        return null;
-      } catch {
-        return true;
-      }
-    },
-    { timeout_ms: 5000, what: 'the executor to end with its node' },
-  );
+  await ended(executor, 'the executor to end with its node');
 });
 
 it('leaves no executor behind when its node is killed', async () => {
   const { slave } = await startCluster();
   const pid = cluster.processes.get(slave)?.pid as number;
   expect((await query(slave, 'SELECT count(*) FROM t')).status).toBe(200);
-  const [executor] = childrenOf(pid);
+  const [executor] = descendantsOf(pid).filter(isRunning);
   expect(executor).toBeGreaterThan(0);
   await cluster.signal(slave, 'SIGKILL');
-  await pollUntil(
-    () => {
-      try {
-        process.kill(executor, 0);
-        return null;
-      } catch {
-        return true;
-      }
-    },
-    { timeout_ms: 5000, what: 'the executor to end after its node was killed' },
-  );
+  await ended(executor as number, 'the executor to end after its node was killed');
 });

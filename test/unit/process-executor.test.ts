@@ -4,13 +4,13 @@
  * when too many entries piled up, is killed when work outlives its budget,
  * and a new one takes over after it died or went idle.
  */
-import { execFileSync } from 'node:child_process';
 import type { Command } from '../../database/commands';
 import { AppliedState, type LogPayload } from '../../src/node/applied-state';
 import { ProcessSqlExecutor, type ProcessExecutorOptions } from '../../src/node/sql-executor/process-executor';
 import type { Entry } from '../../src/replication/messages';
 import { createSilentLogger } from '../../utils/logger';
 import { pollUntil } from '../support/poll';
+import { descendantsOf, isRunning } from '../support/processes';
 
 jest.setTimeout(30_000);
 
@@ -41,12 +41,9 @@ function sql(script: string): Command {
 
 const count = (): Promise<unknown> => executor.query(null, 'SELECT count(*) AS n FROM t', undefined);
 
+/** The executor processes this test's executors started: the only children this jest worker has. */
 function executorPids(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'executor-process'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
+  return descendantsOf(process.pid).filter(isRunning);
 }
 
 it('answers from the state it was started with and follows the entries applied after it', async () => {
