@@ -8,6 +8,7 @@
  * replacements of SQLite's time and random functions; user errors are
  * results ({ok: false}), identical on every node; only programmer errors throw.
  */
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { DdbError, type ErrorBody } from '../utils/errors';
 import { Catalog, MAIN_DATABASE, createEntry, validateName, type DatabaseEntry } from './catalog';
@@ -114,6 +115,28 @@ export class Engine {
 
   snapshot(): Uint8Array {
     return Buffer.concat(this.snapshotParts());
+  }
+
+  /**
+   * sha256 of the default database's name and of every database's name,
+   * bytes and session counters, in name order; null when the databases
+   * together are over `bytes_max` (hashing them would hold the thread too
+   * long). Like apply, deterministic: nodes that hold the same data give the
+   * same hash (the simulator checks their images are the same bytes).
+   */
+  dataHash(bytes_max: number): string | null {
+    const entries = [...this.catalog.all()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let bytes = 0;
+    for (const { connection } of entries) {
+      bytes += (connection.prepare('PRAGMA page_count').pluck().get() as number) * (connection.prepare('PRAGMA page_size').pluck().get() as number);
+    }
+    if (bytes > bytes_max) return null;
+    const hash = createHash('sha256').update(JSON.stringify(this.catalog.defaultName()));
+    for (const { name, connection } of entries) {
+      const { last_insert_rowid, changes } = readSessionCounters(connection);
+      hash.update(JSON.stringify([name, String(last_insert_rowid), changes])).update(serializeConnection(connection));
+    }
+    return hash.digest('hex');
   }
 
   /** snapshot() as parts to write in order: a large database is not copied once more into one buffer. */

@@ -3,6 +3,7 @@
  * call one of these, and map errors; they know nothing of replication, so the
  * API tests can drive them through `supertest(createApp(node))` without sockets.
  */
+import type { ContentCheckStatus } from '../src/node/content-check';
 import type { Command, SqlParams } from '../database/commands';
 import type { Engine } from '../database/engine';
 import type { Readiness } from '../src/node/readiness';
@@ -43,6 +44,10 @@ export interface NodeStatus {
   /** The last index the latest snapshot covers (0 before the first compaction). */
   snapshot_index: number;
   state_hash: string;
+  /** The chain of what each applied entry did (its answer): equal on nodes at the same applied_index whose data agrees. */
+  content_hash: string;
+  /** This node's comparisons with the master (src/node/content-check.ts). */
+  content_check: ContentCheckStatus;
   nodes: MemberStatus[];
 }
 

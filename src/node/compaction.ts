@@ -47,6 +47,8 @@ export class Compaction {
     const applied_index = machine.applied_index;
     if (status.last_index - status.first_index + 1 <= this.parts.log_entries_max) return;
     if (applied_index < status.first_index) return;
+    // A repair image put the data ahead of the log (content-check.ts): compact once the log has caught up to it.
+    if (applied_index > status.applied_index) return;
     this.busy = true;
     // In parts: the database images go to disk without being copied into one buffer.
     const snapshot = { meta: { last_index: applied_index, last_term: this.last_applied_term }, data: machine.snapshotParts() };

@@ -13,8 +13,8 @@ import type { SqlExecutor } from './sql-executor/sql-executor';
 /** Sees every entry a node applies, every snapshot it restores and its role after each pass: the simulator's checker. */
 export interface NodeObserver {
   passEnded(status: ReplicaStatus): void;
-  applied(entry: Entry<LogPayload>, state: Pick<AppliedState, 'applied_index' | 'state_hash'>): void;
-  restored(meta: SnapshotMeta, state: Pick<AppliedState, 'applied_index' | 'state_hash'>): void;
+  applied(entry: Entry<LogPayload>, state: Pick<AppliedState, 'applied_index' | 'state_hash' | 'content_hash'>): void;
+  restored(meta: SnapshotMeta, state: Pick<AppliedState, 'applied_index' | 'state_hash' | 'content_hash'>): void;
 }
 
 export interface NodeEnvironment {

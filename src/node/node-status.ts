@@ -1,6 +1,7 @@
 /** GET /status: the replica's view of the cluster, in the contract's shape. */
 import type { NodeStatus, MemberStatus } from '../../handlers/service';
 import type { NodeConfig } from '../../utils/config';
+import type { ContentCheckStatus } from './content-check';
 import type { ReplicaStatus } from '../replication/replica';
 
 export interface StatusInputs {
@@ -9,6 +10,8 @@ export interface StatusInputs {
   replica: ReplicaStatus;
   applied_index: number;
   state_hash: string;
+  content_hash: string;
+  content_check: ContentCheckStatus;
   tick_ms: number;
 }
 
@@ -36,6 +39,8 @@ export function buildStatus(inputs: StatusInputs): NodeStatus {
     log_entries: replica.last_index - replica.first_index + 1,
     snapshot_index: replica.snapshot_index,
     state_hash: inputs.state_hash,
+    content_hash: inputs.content_hash,
+    content_check: inputs.content_check,
     nodes,
   };
 }

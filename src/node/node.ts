@@ -15,17 +15,18 @@ import type { Command, SqlParams } from '../../database/commands';
 import type { Caller, DatabaseService, NodeStatus } from '../../handlers/service';
 import type { ClusterConfig, NodeConfig } from '../../utils/config';
 import type { Logger } from '../../utils/logger';
-import type { Entry, Message, ReadState, ReplicaStatus, Snapshot } from '../replication/messages';
+import type { Entry, Message, ReadState, ReplicaStatus, Snapshot, SnapshotMeta } from '../replication/messages';
 import { snapshotChecksum } from '../replication/peer-validation';
 import { Replica } from '../replication/replica';
-import { AppliedState, type LogPayload } from './applied-state';
+import { AppliedState, type DataCheckSettings, type LogPayload } from './applied-state';
 import { ChangeSignal } from './change-signal';
+import { ContentCheck } from './content-check';
 import { Compaction, IMAGE_IN_STORAGE } from './compaction';
 import { ForwardQueue } from './forward-queue';
 import { MasterWait } from './master-wait';
 import type { NodeEnvironment } from './node-environment';
 import { buildStatus } from './node-status';
-import type { ForwardAnswer, ForwardedWrite, ReadIndexAnswer } from './peer-transport';
+import type { CheckpointAnswer, CheckpointRequest, ForwardAnswer, ForwardedWrite, ReadIndexAnswer, RepairAnswer } from './peer-transport';
 import { ReadPath } from './read-path';
 import { readinessOf, type Readiness } from './readiness';
 import { ReadyLoop, type ReadyOutlets } from './ready-loop';
@@ -44,6 +45,8 @@ export interface NodeOptions {
   logger: Logger;
   /** The master's check of a forwarded write's user; absent, every write is allowed (an open cluster). */
   authorize?: (caller: Caller, command: Command) => void;
+  /** When the content chain takes in the data's hash (applied-state.ts); the simulator checks more often than the default. */
+  data_check?: DataCheckSettings;
 }
 
 /** How long an image sent to a slave stays in memory after it was last sent. */
@@ -69,6 +72,7 @@ export class DdbNode implements DatabaseService {
   private readonly replica: Replica<LogPayload>;
   private readonly loop: ReadyLoop<LogPayload>;
   private readonly compaction: Compaction;
+  private readonly content: ContentCheck;
   private readonly writes: WritePath;
   private readonly reads: ReadPath;
   private readonly proposals: ProposalWaiters;
@@ -88,8 +92,20 @@ export class DdbNode implements DatabaseService {
     this.timing = timingFor(config);
     for (const node of config.nodes) this.urls.set(node.id, node.url.replace(/\/$/, ''));
     const { value_size_max_bytes, result_size_max_bytes, database_size_max_bytes } = config;
-    this.machine = new AppliedState({ value_size_max_bytes, result_size_max_bytes, database_size_max_bytes });
+    this.machine = new AppliedState({ value_size_max_bytes, result_size_max_bytes, database_size_max_bytes }, options.data_check);
     this.sql = environment.sqlExecutor?.(this.machine) ?? new InlineSqlExecutor(this.machine);
+    this.content = new ContentCheck({
+      self_id: self.id,
+      machine: this.machine,
+      clock,
+      transport: environment.transport,
+      logger: options.logger,
+      request_timeout_ms: config.write_timeout_ms,
+      replicaStatus: () => this.replica.status(),
+      appliedEntries: (from, to) => this.replica.appliedEntries(from, to),
+      appliedTerm: () => this.compaction.last_applied_term,
+      restored: (meta) => this.afterRestore(meta),
+    });
     const recovered = storage.recovered();
     const last_applied_term = recovered.snapshot === null ? 0 : this.restoreSnapshot(recovered.snapshot);
     const restored = { ...recovered, snapshot: recovered.snapshot && { meta: recovered.snapshot.meta, data: IMAGE_IN_STORAGE } };
@@ -155,7 +171,7 @@ export class DdbNode implements DatabaseService {
   }
 
   /** The applied state, for the simulator's checks. */
-  get applied(): Pick<AppliedState, 'applied_index' | 'state_hash'> {
+  get applied(): Pick<AppliedState, 'applied_index' | 'state_hash' | 'content_hash'> {
     return this.machine;
   }
 
@@ -173,6 +189,7 @@ export class DdbNode implements DatabaseService {
       this.ticker = clock.after(this.timing.tick_ms, tick);
     };
     this.ticker = clock.after(this.timing.tick_ms, tick);
+    this.content.start();
     this.loop.schedule();
   }
 
@@ -180,6 +197,7 @@ export class DdbNode implements DatabaseService {
     if (this.stopped) return;
     this.stopped = true;
     this.ticker?.cancel();
+    this.content.stop();
     this.loop.stop();
     this.proposals.failAll('the node is shutting down');
     this.environment.transport.close();
@@ -196,6 +214,7 @@ export class DdbNode implements DatabaseService {
     if (this.stopped) return;
     this.stopped = true;
     this.ticker?.cancel();
+    this.content.stop();
     this.loop.stop();
     this.sql.close();
     this.machine.close();
@@ -206,6 +225,10 @@ export class DdbNode implements DatabaseService {
   receive(messages: Message<LogPayload>[]): void {
     if (this.stopped) return;
     for (const message of messages) {
+      if (message.type === 'install_snapshot' && message.repair === true) {
+        this.content.receivedRepair(message);
+        continue;
+      }
       if (message.type === 'install_snapshot' && !this.snapshotLoads(message.snapshot)) continue;
       this.replica.step(message);
     }
@@ -234,6 +257,14 @@ export class DdbNode implements DatabaseService {
 
   answerReadIndex(): Promise<ReadIndexAnswer> {
     return this.reads.answerReadIndex();
+  }
+
+  answerCheckpoint(from: number, request: CheckpointRequest): Promise<CheckpointAnswer> {
+    return Promise.resolve(this.content.answerCheckpoint(from, request));
+  }
+
+  answerRepair(from: number): Promise<RepairAnswer> {
+    return Promise.resolve(this.content.answerRepair(from));
   }
 
   // ---- the ready loop's outlets -----------------------------------------
@@ -335,6 +366,7 @@ export class DdbNode implements DatabaseService {
   private applyEntry(entry: Entry<LogPayload>): void {
     if (entry.index <= this.machine.applied_index) return;
     const result = this.machine.apply(entry);
+    this.content.recordCurrent();
     this.sql.applied(entry);
     this.compaction.last_applied_term = entry.term;
     this.proposals.applied(entry.index, entry.term, result);
@@ -355,9 +387,18 @@ export class DdbNode implements DatabaseService {
   /** Restores the engine from a snapshot; returns the term of its last entry. */
   private restoreSnapshot(snapshot: Snapshot): number {
     this.machine.restore(snapshot.data);
+    this.content.restored();
     this.sql.restored();
     this.environment.observer?.restored(snapshot.meta, this.machine);
     return snapshot.meta.last_term;
+  }
+
+  /** A repair image replaced the applied state (content-check.ts); entries up to it are skipped as they come. */
+  private afterRestore(meta: SnapshotMeta): void {
+    this.compaction.last_applied_term = meta.last_term;
+    this.sql.restored();
+    this.proposals.skippedTo(meta.last_index);
+    this.environment.observer?.restored(meta, this.machine);
   }
 
   // ---- the public API (DatabaseService) ----------------------------------
@@ -406,6 +447,8 @@ export class DdbNode implements DatabaseService {
       replica: this.replica.status(),
       applied_index: this.machine.applied_index,
       state_hash: this.machine.state_hash,
+      content_hash: this.machine.content_hash,
+      content_check: this.content.status(),
       tick_ms: this.timing.tick_ms,
     });
   }

@@ -24,6 +24,24 @@ export type ForwardAnswer = { ok: true; value: unknown } | { ok: false; error: E
 /** The master's answer to a read-index request. */
 export type ReadIndexAnswer = { ok: true; index: number } | { ok: false; error: ErrorBody };
 
+/** A slave's hashes at one applied index, for the master to compare with its own (content-check.ts). */
+export interface CheckpointRequest {
+  index: number;
+  state_hash: string;
+  content_hash: string;
+}
+
+/** The master's hashes at that index: null when it has not applied it yet, or no longer remembers it. */
+export type CheckpointAnswer = { ok: true; hashes: AppliedHashes | null } | { ok: false; error: ErrorBody };
+
+export interface AppliedHashes {
+  state_hash: string;
+  content_hash: string;
+}
+
+/** The master sends its image to a slave that asked for a repair: the index it was taken at. */
+export type RepairAnswer = { ok: true; index: number } | { ok: false; error: ErrorBody };
+
 export interface PeerTransport {
   /** Fire and forget: Raft tolerates loss, and answers are messages of their own. */
   send(messages: NodeMessage[]): void;
@@ -31,6 +49,10 @@ export interface PeerTransport {
   forwardWrites(master_id: number, writes: ForwardedWrite[], timeout_ms: number): Promise<ForwardAnswer[]>;
   /** A read index the master confirmed with a majority. Rejects when the request failed. */
   readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer>;
+  /** The master's hashes at the slave's index. Rejects when the request failed. */
+  checkpoint(master_id: number, request: CheckpointRequest, timeout_ms: number): Promise<CheckpointAnswer>;
+  /** Asks the master for its image now (an install_snapshot marked repair). Rejects when the request failed. */
+  requestRepair(master_id: number, timeout_ms: number): Promise<RepairAnswer>;
   /** A ready pass took its work: requests received so far are answered by what it sends. */
   passStarted(): void;
   /** That pass has sent what it sends. */

@@ -19,7 +19,8 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../utils/logger';
 import type { TlsMaterial } from '../http/tls-material';
-import type { ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer } from '../node/peer-transport';
+import type { CheckpointAnswer, CheckpointRequest, ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer, RepairAnswer } from '../node/peer-transport';
+import { INDEX_MAX, isBoundedCount } from './bounds';
 import { PeerConnection } from './peer-connection';
 import { type Frame, FrameType } from './peer-frames';
 import {
@@ -42,6 +43,19 @@ export interface PeerHandlers {
   receive(messages: NodeMessage[]): void;
   proposeForwarded(writes: ForwardedWrite[]): Promise<ForwardAnswer[]>;
   answerReadIndex(): Promise<ReadIndexAnswer>;
+  answerCheckpoint(from: number, request: CheckpointRequest): Promise<CheckpointAnswer>;
+  answerRepair(from: number): Promise<RepairAnswer>;
+}
+
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+const REQUEST_KINDS = new Set(['propose', 'read_index', 'checkpoint', 'repair']);
+
+/** A checkpoint request's fields, checked like any peer input; throws on anything else. */
+function checkpointOf(request: Record<string, unknown>): CheckpointRequest {
+  const { index, state_hash, content_hash } = request;
+  const isHash = (value: unknown): value is string => typeof value === 'string' && HASH_PATTERN.test(value);
+  if (!isBoundedCount(index, INDEX_MAX) || !isHash(state_hash) || !isHash(content_hash)) throw new Error('malformed checkpoint request');
+  return { index, state_hash, content_hash };
 }
 
 /** Checks decoded peer input (src/replication/peer-validation.ts); throws on anything malformed. */
@@ -186,12 +200,32 @@ export class ChannelTransport implements PeerTransport {
 
   /** Starts a snapshot's parts (snapshot-stream.ts), unless the same one is on its way, or arrived lately, on this connection. */
   private sendSnapshot(peer: Outbound, connection: PeerConnection, message: InstallSnapshot): void {
+    // A repair image is asked for once and rate-limited by the master: it neither waits for nor holds back the replica's snapshots.
+    if (message.repair === true) {
+      this.sendParts(connection, message, () => false).catch((error: unknown) => this.snapshotFailed(peer, error));
+      return;
+    }
     const last_index = message.snapshot.meta.last_index;
     const current = peer.snapshot;
     const recent = current !== null && (current.done_at_ms === null || Date.now() - current.done_at_ms < SNAPSHOT_RESEND_AFTER_MS);
     if (recent && current.connection === connection && connection.open && current.last_index >= last_index) return;
     const transfer: SnapshotTransfer = { last_index, connection, done_at_ms: null };
     peer.snapshot = transfer;
+    this.sendParts(connection, message, () => peer.snapshot !== transfer).then(
+      (sent) => {
+        if (peer.snapshot !== transfer) return;
+        if (sent) transfer.done_at_ms = Date.now();
+        else peer.snapshot = null;
+      },
+      (error: unknown) => {
+        if (peer.snapshot === transfer) peer.snapshot = null;
+        this.snapshotFailed(peer, error);
+      },
+    );
+  }
+
+  /** Writes a snapshot's parts on `connection` (snapshot-stream.ts); false when it closed or `cancelled` said stop. */
+  private sendParts(connection: PeerConnection, message: InstallSnapshot, cancelled: () => boolean): Promise<boolean> {
     const sink: PartSink = {
       get open() {
         return connection.open;
@@ -203,17 +237,11 @@ export class ChannelTransport implements PeerTransport {
       sendPart: (part) => connection.send(FrameType.SNAPSHOT_PART, Buffer.from(part.buffer, part.byteOffset, part.byteLength)),
       drained: () => connection.drained(),
     };
-    sendSnapshotParts(sink, message, () => peer.snapshot !== transfer).then(
-      (sent) => {
-        if (peer.snapshot !== transfer) return;
-        if (sent) transfer.done_at_ms = Date.now();
-        else peer.snapshot = null;
-      },
-      (error: unknown) => {
-        if (peer.snapshot === transfer) peer.snapshot = null;
-        this.options.logger.error('sending a snapshot failed', { peer: peer.id, error: (error as Error)?.message ?? String(error) });
-      },
-    );
+    return sendSnapshotParts(sink, message, cancelled);
+  }
+
+  private snapshotFailed(peer: Outbound, error: unknown): void {
+    this.options.logger.error('sending a snapshot failed', { peer: peer.id, error: (error as Error)?.message ?? String(error) });
   }
 
   forwardWrites(master_id: number, writes: ForwardedWrite[], timeout_ms: number): Promise<ForwardAnswer[]> {
@@ -222,6 +250,14 @@ export class ChannelTransport implements PeerTransport {
 
   readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer> {
     return this.request(master_id, { kind: 'read_index' }, timeout_ms) as Promise<ReadIndexAnswer>;
+  }
+
+  checkpoint(master_id: number, request: CheckpointRequest, timeout_ms: number): Promise<CheckpointAnswer> {
+    return this.request(master_id, { kind: 'checkpoint', ...request }, timeout_ms) as Promise<CheckpointAnswer>;
+  }
+
+  requestRepair(master_id: number, timeout_ms: number): Promise<RepairAnswer> {
+    return this.request(master_id, { kind: 'repair' }, timeout_ms) as Promise<RepairAnswer>;
   }
 
   passStarted(): void {}
@@ -430,8 +466,9 @@ export class ChannelTransport implements PeerTransport {
   }
 
   private serve(connection: PeerConnection, peer_id: number, request: unknown): void {
-    const { id, kind, writes } = (request ?? {}) as { id?: unknown; kind?: unknown; writes?: unknown };
-    if (!Number.isSafeInteger(id) || (kind !== 'propose' && kind !== 'read_index')) throw new Error('malformed request');
+    const fields = (request ?? {}) as Record<string, unknown>;
+    const { id, kind, writes } = fields;
+    if (!Number.isSafeInteger(id) || typeof kind !== 'string' || !REQUEST_KINDS.has(kind)) throw new Error('malformed request');
     const handlers = this.handlers;
     if (handlers === null) return;
     let checked: ForwardedWrite[] = [];
@@ -449,7 +486,14 @@ export class ChannelTransport implements PeerTransport {
         return;
       }
     }
-    const answer: Promise<unknown> = kind === 'propose' ? handlers.proposeForwarded(checked) : handlers.answerReadIndex();
+    const answer: Promise<unknown> =
+      kind === 'propose'
+        ? handlers.proposeForwarded(checked)
+        : kind === 'read_index'
+          ? handlers.answerReadIndex()
+          : kind === 'checkpoint'
+            ? handlers.answerCheckpoint(peer_id, checkpointOf(fields))
+            : handlers.answerRepair(peer_id);
     answer.then(
       (result) => connection.send(FrameType.RESPONSE, JSON.stringify({ id, result })),
       (error: unknown) => this.options.logger.error('a peer request failed', { peer: peer_id, error: (error as Error)?.stack ?? String(error) }),

@@ -111,6 +111,12 @@ export interface InstallSnapshot extends MessageHeader {
   checksum?: string;
   live_ids: number[];
   read_context: number;
+  /**
+   * Set by the master's node, never by the replica: the master's image sent to
+   * a slave whose data differs from its own (src/node/content-check.ts). The
+   * slave's node restores it without stepping its replica.
+   */
+  repair?: true;
 }
 
 export type Message<T = unknown> = AppendEntries<T> | AppendResponse | RequestVote | VoteResponse | InstallSnapshot;

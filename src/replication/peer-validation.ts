@@ -45,6 +45,8 @@ const FIELDS: Record<string, readonly string[]> = {
   vote_response: ['type', 'from', 'to', 'term', 'pre_vote', 'granted'],
   install_snapshot: ['type', 'from', 'to', 'term', 'snapshot', 'checksum', 'live_ids', 'read_context'],
 };
+/** A repair image (src/node/content-check.ts) is an install_snapshot marked `repair: true`. */
+const REPAIR_FIELDS: readonly string[] = [...FIELDS.install_snapshot, 'repair'];
 
 function refuse(message: string): never {
   throw new PeerInputError(message);
@@ -104,7 +106,9 @@ export class PeerValidator {
     const raw_type = raw.type;
     const type = typeof raw_type === 'string' && Object.prototype.hasOwnProperty.call(FIELDS, raw_type) ? raw_type : null;
     if (type === null) refuse(`unknown message type ${shown(raw_type)}`);
-    const fields = FIELDS[type] as readonly string[];
+    const repair = type === 'install_snapshot' && Object.prototype.hasOwnProperty.call(raw, 'repair');
+    if (repair && raw.repair !== true) refuse(`repair must be true when present, not ${shown(raw.repair)}`);
+    const fields = repair ? REPAIR_FIELDS : (FIELDS[type] as readonly string[]);
     exactFields(raw, fields, type);
     if (raw.from !== sender_id) refuse(`a message from ${shown(raw.from)} on the connection of node ${sender_id}`);
     if (raw.to !== this.options.self_id) refuse(`a message for ${shown(raw.to)} sent to node ${this.options.self_id}`);

@@ -257,6 +257,12 @@ export class Replica<T> {
     return { ok: true };
   }
 
+  /** Entries `from`…`to` this replica has handed over to apply and still holds; null when compaction dropped some. */
+  appliedEntries(from: number, to: number): Entry<T>[] | null {
+    if (from < this.log.firstIndex() || to > this.log.applied_index) return null;
+    return to < from ? [] : this.log.slice(from, to - from + 1);
+  }
+
   /** The node took an engine snapshot at applied `index`: drop the log up to it. */
   compact(index: number, data: Uint8Array): void {
     assert(index <= this.log.applied_index, `compact(${index}) beyond the applied index ${this.log.applied_index}`);

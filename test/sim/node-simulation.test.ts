@@ -9,7 +9,7 @@
  */
 import { ForwardQueue } from '../../src/node/forward-queue';
 import { ReadPath } from '../../src/node/read-path';
-import { runDiskLossScenario, runNodeFaultScenario, type NodeRunSummary } from './node/node-scenarios';
+import { runDiskLossScenario, runDivergenceScenario, runNodeFaultScenario, type NodeRunSummary } from './node/node-scenarios';
 
 const DEFAULT_SEEDS = 300;
 const TEST_TIMEOUT_MS = 300_000;
@@ -113,4 +113,12 @@ test('a slave that lost its disk catches up and holds every acknowledged write',
   caught_up.sort((left, right) => left - right);
   console.log(`disk loss: ${caught_up.length} seeds; caught up within p50 ${caught_up[Math.floor(caught_up.length / 2)]} ms, max ${caught_up[caught_up.length - 1]} ms of simulated time after the writes stopped`);
   expect(caught_up.length).toBeGreaterThan(0);
+}, TEST_TIMEOUT_MS);
+
+test('a slave whose data was changed behind the log finds out and repairs itself from the master', async () => {
+  const repaired: number[] = [];
+  for (const seed of seeds(700_001).slice(0, Math.max(1, Math.floor(seed_count / 3)))) repaired.push((await runDivergenceScenario(seed)).repaired_ms);
+  repaired.sort((left, right) => left - right);
+  console.log(`divergence: ${repaired.length} seeds; repaired within p50 ${repaired[Math.floor(repaired.length / 2)]} ms, max ${repaired[repaired.length - 1]} ms of simulated time after the change`);
+  expect(repaired.length).toBeGreaterThan(0);
 }, TEST_TIMEOUT_MS);

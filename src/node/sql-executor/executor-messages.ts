@@ -37,7 +37,7 @@ export type ToExecutor =
 export type FromExecutor =
   | { type: 'loaded' }
   /**
-   * One answer. applied_index and state_hash are the executor's own after
-   * the entries it was sent: the node checks them against its own chain.
+   * One answer. applied_index and both hashes are the executor's own after
+   * the entries it was sent: the node checks them against its own chains.
    */
-  | { type: 'answer'; id: number; applied_index: number; state_hash: string; result: { ok: true; value: unknown } | { ok: false; error: ErrorBody } };
+  | { type: 'answer'; id: number; applied_index: number; state_hash: string; content_hash: string; result: { ok: true; value: unknown } | { ok: false; error: ErrorBody } };

@@ -49,7 +49,7 @@ process.on('message', (message: ToExecutor) => {
       } catch (error) {
         result = { ok: false, error: errorBody(error) };
       }
-      answer({ type: 'answer', id: message.id, applied_index: state.applied_index, state_hash: state.state_hash, result });
+      answer({ type: 'answer', id: message.id, applied_index: state.applied_index, state_hash: state.state_hash, content_hash: state.content_hash, result });
       return;
     }
   }

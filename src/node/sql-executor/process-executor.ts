@@ -47,7 +47,7 @@ interface Job {
   reject(error: unknown): void;
   timer: NodeJS.Timeout | null;
   /** The node's applied index and state hash when the job was sent: the executor's answer must match them. */
-  expected: { applied_index: number; state_hash: string } | null;
+  expected: { applied_index: number; state_hash: string; content_hash: string } | null;
 }
 
 const IDLE_MS = 60_000;
@@ -148,7 +148,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   private dispatch(child: ChildProcess, job: Job): void {
     if (this.pending.length > 0) this.send(child, { type: 'apply', entries: this.pending.splice(0) });
-    job.expected = { applied_index: this.options.state.applied_index, state_hash: this.options.state.state_hash };
+    const { applied_index, state_hash, content_hash } = this.options.state;
+    job.expected = { applied_index, state_hash, content_hash };
     this.send(child, { type: 'work', id: job.id, work: job.work });
     job.timer = setTimeout(() => {
       this.options.logger.warn('SQL stopped: it ran past its budget', { kind: job.work.kind, budget_ms: job.timeout_ms });
@@ -167,9 +168,10 @@ export class ProcessSqlExecutor implements SqlExecutor {
     const job = this.current;
     if (job === null || job.id !== message.id) return;
     const expected = job.expected;
-    if (expected !== null && (expected.applied_index !== message.applied_index || expected.state_hash !== message.state_hash)) {
+    const got = { applied_index: message.applied_index, state_hash: message.state_hash, content_hash: message.content_hash };
+    if (expected !== null && (expected.applied_index !== got.applied_index || expected.state_hash !== got.state_hash || expected.content_hash !== got.content_hash)) {
       // Its copy is not the node's: whatever it answered may be wrong. Start again from an image.
-      this.options.logger.error('the SQL executor diverged from the node; restarting it', { expected, got: { applied_index: message.applied_index, state_hash: message.state_hash } });
+      this.options.logger.error('the SQL executor diverged from the node; restarting it', { expected, got });
       this.stopChild();
       this.finishCurrent(new DdbError('INTERNAL', 'the SQL executor diverged from this node; retry'));
       return;

@@ -38,7 +38,16 @@ export interface NodeClusterOptions {
   links: LinkFaults;
   /** Chance that an fsync ends in a crash of its node (before or after the batch is durable). */
   crash_in_sync_probability: number;
+  /**
+   * The checker compares content hashes too (what each entry did, and the
+   * data's own hash every few entries): off only where a scenario makes a
+   * node's data differ on purpose (a corrupted slave, until it is repaired).
+   */
+  check_content?: boolean;
 }
+
+/** The data's hash enters the content chain this often in simulation: divergence shows within a few entries. */
+const SIM_DATA_CHECK = { every_entries: 8, bytes_max: 1 << 20 };
 
 const TRACE_LINES_MAX = 300;
 const DISK_LATENCY_MAX_MS = 2;
@@ -161,7 +170,7 @@ export class NodeSimCluster {
     }, (id) => this.inspectorOf(id));
     const self = this.config.nodes[member.id - 1] as ClusterConfig['nodes'][number];
     const node = new DdbNode(
-      { config: this.config, self, logger: createSilentLogger() },
+      { config: this.config, self, logger: createSilentLogger(), data_check: SIM_DATA_CHECK },
       {
         clock,
         storage,
@@ -173,7 +182,7 @@ export class NodeSimCluster {
         observer: {
           passEnded: (status) => this.checker.observeRole(member.id, status.role, status.term, member.disk),
           applied: (entry, state) => this.checkApplied(member, entry, state),
-          restored: (meta, state) => this.checker.restored(member.id, { applied_index: state.applied_index, applied_term: meta.last_term, state_hash: state.state_hash }),
+          restored: (meta, state) => this.checker.restored(member.id, { applied_index: state.applied_index, applied_term: meta.last_term, state_hash: this.hashesOf(state) }),
         },
       },
       this.options.limits,
@@ -188,14 +197,19 @@ export class NodeSimCluster {
     return this.random.chance(0.5) ? 'crash_before_durable' : 'crash_after_durable';
   }
 
-  private checkApplied(member: SimMember, entry: Entry<LogPayload>, state: { applied_index: number; state_hash: string }): void {
+  /** What the checker compares across nodes at one index: the entry chain, and the content chain unless the scenario said not to. */
+  private hashesOf(state: { state_hash: string; content_hash: string }): string {
+    return this.options.check_content === false ? state.state_hash : `${state.state_hash}/${state.content_hash}`;
+  }
+
+  private checkApplied(member: SimMember, entry: Entry<LogPayload>, state: { applied_index: number; state_hash: string; content_hash: string }): void {
     const term = member.node?.replicaStatus().term ?? 0;
     const masters: MasterView[] = [];
     for (const each of this.members) {
       const status = each.status();
       if (status?.role === 'master') masters.push({ node_id: each.id, term: status.term, disk: each.disk });
     }
-    const view = { applied_index: state.applied_index, applied_term: entry.term, state_hash: state.state_hash };
+    const view = { applied_index: state.applied_index, applied_term: entry.term, state_hash: this.hashesOf(state) };
     this.checker.applied(member.id, term, dataKey(entry), view, { disks: this.members.map((each) => each.disk), masters });
   }
 

@@ -205,13 +205,13 @@ async function createTable(cluster: NodeSimCluster, bound_ms: number): Promise<v
 }
 
 /** The cluster a seed draws, before anything runs. */
-export function clusterOf(random: Random): { cluster: NodeSimCluster; timings: NodeTimings; links: LinkFaults } {
-  const node_count = random.pick([1, 3, 3, 3, 5]);
+export function clusterOf(random: Random, options: { node_counts?: number[]; check_content?: boolean } = {}): { cluster: NodeSimCluster; timings: NodeTimings; links: LinkFaults } {
+  const node_count = random.pick(options.node_counts ?? [1, 3, 3, 3, 5]);
   const timings = randomTimings(random);
   const limits = randomLimits(random);
   const links = randomLinks(random, timings.heartbeat_ms);
   // Calm links until the table exists; the faults (these links among them) start after.
-  const cluster = new Cluster({ random: random.fork(), node_count, timings, limits, links: CALM_LINKS, crash_in_sync_probability: 0 });
+  const cluster = new Cluster({ random: random.fork(), node_count, timings, limits, links: CALM_LINKS, crash_in_sync_probability: 0, check_content: options.check_content });
   cluster.trace(`${node_count} nodes, ${JSON.stringify(timings)}, ${JSON.stringify(limits)}, links at the faults ${JSON.stringify(links)}`);
   return { cluster, timings, links };
 }
@@ -336,4 +336,71 @@ export async function runDiskLossScenario(seed: number): Promise<DiskLossSummary
   } catch (error) {
     throw withReplay(error, seed, cluster);
   }
+}
+
+export interface DivergenceSummary {
+  node_count: number;
+  corrupted: number;
+  repaired_ms: number;
+}
+
+/** Changes to a slave's data behind the log's back, each as a divergence might really come about. */
+const CORRUPTIONS = [
+  `UPDATE ${TABLE} SET v = v + 1`, // a row changed (a setting a statement slipped past the sandbox)
+  `DELETE FROM ${TABLE} WHERE rowid IN (SELECT rowid FROM ${TABLE} LIMIT 1)`, // a row lost (a write refused on this node only)
+  `INSERT INTO ${TABLE} (row_id, v) VALUES ('stray', 0)`, // a row only this node has (a constraint not checked here)
+];
+
+/**
+ * A slave's data is changed behind the log's back while clients write: it
+ * must find out (its content hash differs from the master's at the same
+ * index), say so, and repair itself from the master's image, ending with
+ * the master's bytes and every acknowledged write. No other fault strikes.
+ */
+export async function runDivergenceScenario(seed: number): Promise<DivergenceSummary> {
+  const random = new Random(seed);
+  const { cluster, timings } = clusterOf(random, { node_counts: [3, 3, 5], check_content: false });
+  try {
+    const bound_ms = 40 * timings.failover_timeout_ms;
+    await createTable(cluster, bound_ms);
+    const workload: Workload = { acknowledged: new Set(), strong_reads: 0, forwarded_ok: 0 };
+    const until_ms = cluster.now_ms() + random.integer(40, 120) * timings.heartbeat_ms;
+    const clients = Array.from({ length: random.integer(1, 4) }, (_unused, index) => runClient(cluster, random.fork(), `c${index}`, until_ms, workload));
+    const work = Promise.all(clients);
+    await cluster.run(random.integer(0, until_ms - cluster.now_ms()));
+    const master = await awaitStableMaster(cluster, timings, bound_ms);
+    const corrupted = random.pick(cluster.ids.filter((id) => id !== master.id));
+    const node = cluster.member(corrupted).node as NonNullable<SimMember['node']>;
+    const corruption = random.pick(CORRUPTIONS);
+    node.engine.apply({ type: 'sql', db_name: null, script: corruption }, { timestamp_ms: 0, seed: 0 });
+    cluster.trace(`node ${corrupted}'s data changed behind the log: ${corruption}`);
+    const corrupted_at_ms = cluster.now_ms();
+    await runWhile(cluster, work, until_ms - cluster.now_ms() + 4 * timings.write_timeout_ms + bound_ms, 'the clients');
+    // Writes go on until the slave has repaired itself: it finds out at an entry whose effect, or the data's hash, differs.
+    const deadline_ms = cluster.now_ms() + 2 * bound_ms + 30_000;
+    for (let count = 0; !repairedOnce(cluster, corrupted); count += 1) {
+      if (cluster.now_ms() > deadline_ms) throw new LivenessFailure(`node ${corrupted} was not repaired within ${deadline_ms - corrupted_at_ms} ms: ${JSON.stringify(cluster.member(corrupted).node?.status().content_check)}`);
+      const current = await awaitStableMaster(cluster, timings, bound_ms);
+      const outcome = await runWhile(cluster, cluster.write(current.id, insertOf(`after-${count}`, count)), bound_ms, 'a write after the corruption');
+      if (typeof outcome === 'object' && outcome.ok) workload.acknowledged.add(`after-${count}`);
+      await cluster.run(50);
+    }
+    const repaired_ms = cluster.now_ms() - corrupted_at_ms;
+    await awaitApplied(cluster, bound_ms);
+    checkConverged(cluster, workload);
+    const statuses = cluster.members.map((member) => member.node?.status()).filter((status) => status !== undefined);
+    const by_index = new Map<number, Set<string>>();
+    for (const status of statuses) by_index.set(status.applied_index, (by_index.get(status.applied_index) ?? new Set()).add(status.content_hash));
+    for (const [index, hashes] of by_index) {
+      if (hashes.size > 1) throw new InvariantViolation(`divergence: nodes at applied index ${index} have different content hashes after the repair`);
+    }
+    return { node_count: cluster.members.length, corrupted, repaired_ms };
+  } catch (error) {
+    throw withReplay(error, seed, cluster);
+  }
+}
+
+function repairedOnce(cluster: NodeSimCluster, id: number): boolean {
+  const check = cluster.member(id).node?.status().content_check;
+  return check !== undefined && check.repairs > 0 && check.diverged_index === null;
 }

@@ -9,7 +9,7 @@
  * resets the connection (ECONNRESET: the write may have been applied); a
  * lost leg leaves the caller to its own timeout.
  */
-import type { ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer } from '../../../src/node/peer-transport';
+import type { CheckpointAnswer, CheckpointRequest, ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer, RepairAnswer } from '../../../src/node/peer-transport';
 import type { DdbNode } from '../../../src/node/node';
 import type { PeerInspector } from '../../../src/replication/channel-transport';
 import type { SimClock } from './sim-clock';
@@ -64,6 +64,14 @@ export class SimTransport implements PeerTransport {
 
   readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer> {
     return this.request(master_id, timeout_ms, (node) => node.answerReadIndex());
+  }
+
+  checkpoint(master_id: number, request: CheckpointRequest, timeout_ms: number): Promise<CheckpointAnswer> {
+    return this.request(master_id, timeout_ms, (node) => node.answerCheckpoint(this.id, request));
+  }
+
+  requestRepair(master_id: number, timeout_ms: number): Promise<RepairAnswer> {
+    return this.request(master_id, timeout_ms, (node) => node.answerRepair(this.id));
   }
 
   passStarted(): void {}

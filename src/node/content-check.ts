@@ -1,0 +1,266 @@
+/**
+ * Divergence cannot hide: a slave proves, about once a second, that its data
+ * is the master's, and repairs itself from the master's image when it is not.
+ *
+ * The entry chain (state_hash) shows that two nodes hold the same log; the
+ * content chain (content_hash, applied-state.ts) shows that applying it did
+ * the same thing on both: the same rows changed, the same answers, the same
+ * errors. A connection setting a client slipped past the sandbox, a limit set
+ * differently on one node, a bug in one build: each shows as a content hash
+ * that differs from the master's at the same index.
+ *
+ *   slave  → master: checkpoint {index, state_hash, content_hash}  (its applied index)
+ *   master → slave:  its own hashes at that index (it remembers the last HISTORY_LENGTH)
+ *   on a difference, both log it as an error, and the slave asks for a repair:
+ *   master → slave:  install_snapshot {repair: true}: its image now, at its applied index J
+ *
+ * The slave restores the image without stepping its replica (its log is right;
+ * its data is not): when J is at or past its own applied index A, the entries
+ * up to J are then skipped as they come; when J is behind A, it applies again
+ * the entries J+1…A its log still holds. Either way it ends with the master's
+ * data, continuing the master's chains.
+ *
+ * Only the master is trusted: a master whose own data is the odd one out
+ * would repair its slaves to its state (noted in the README).
+ */
+import type { Logger } from '../../utils/logger';
+import type { Entry, InstallSnapshot, ReplicaStatus } from '../replication/messages';
+import { snapshotChecksum } from '../replication/peer-validation';
+import type { AppliedState, LogPayload } from './applied-state';
+import type { Clock, Timer } from './clock';
+import type { AppliedHashes, CheckpointAnswer, CheckpointRequest, PeerTransport, RepairAnswer } from './peer-transport';
+
+/** How many applied indexes the master remembers hashes for: a slave this far behind checks again later. */
+export const HISTORY_LENGTH = 16_384;
+/** A slave checks this often (it has to have applied something new since). */
+export const CHECK_INTERVAL_MS = 1000;
+/** A slave asks for a repair again when no image came within this long; a master sends one to a slave at most this often. */
+export const REPAIR_INTERVAL_MS = 10_000;
+
+/** The hashes of the last HISTORY_LENGTH applied indexes, in a ring. */
+export class HashHistory {
+  private readonly indexes = new Array<number>(HISTORY_LENGTH).fill(-1);
+  private readonly hashes = new Array<AppliedHashes | null>(HISTORY_LENGTH).fill(null);
+
+  record(index: number, hashes: AppliedHashes): void {
+    const slot = index % HISTORY_LENGTH;
+    this.indexes[slot] = index;
+    this.hashes[slot] = hashes;
+  }
+
+  at(index: number): AppliedHashes | null {
+    const slot = index % HISTORY_LENGTH;
+    return this.indexes[slot] === index ? this.hashes[slot] : null;
+  }
+
+  clear(): void {
+    this.indexes.fill(-1);
+    this.hashes.fill(null);
+  }
+}
+
+/** What /status shows of the checks. */
+export interface ContentCheckStatus {
+  /** The last index at which this slave's hashes were found equal to the master's (0: none yet). */
+  checked_index: number;
+  /** The index at which this node's data was found to differ from the master's, until it is repaired. */
+  diverged_index: number | null;
+  /** How often this node's data was found to differ, and how often it was repaired. */
+  divergences: number;
+  repairs: number;
+}
+
+export interface ContentCheckParts {
+  self_id: number;
+  machine: AppliedState;
+  clock: Clock;
+  transport: PeerTransport;
+  logger: Logger;
+  request_timeout_ms: number;
+  replicaStatus(): ReplicaStatus;
+  /** Entries this node applied that its log still holds, to apply again after an older image. */
+  appliedEntries(from: number, to: number): Entry<LogPayload>[] | null;
+  /** The term of the entry at the applied index (the image's last_term). */
+  appliedTerm(): number;
+  /** The applied state was replaced: the executor, compaction and the simulator's checker follow. */
+  restored(meta: { last_index: number; last_term: number }): void;
+}
+
+export class ContentCheck {
+  private readonly history = new HashHistory();
+  private timer: Timer | null = null;
+  private checking = false;
+  private readonly status_: ContentCheckStatus = { checked_index: 0, diverged_index: null, divergences: 0, repairs: 0 };
+  /** When this slave last asked for a repair. */
+  private repair_asked_ms = -Infinity;
+  /** When this master last sent an image to each slave. */
+  private readonly repair_sent_ms = new Map<number, number>();
+  /** Indexes whose difference with a slave this master has logged, so it says so once per slave and index. */
+  private readonly differences_logged = new Map<number, number>();
+
+  constructor(private readonly parts: ContentCheckParts) {
+    this.recordCurrent();
+  }
+
+  start(): void {
+    this.timer = this.parts.clock.after(CHECK_INTERVAL_MS, () => this.tick());
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  status(): ContentCheckStatus {
+    return { ...this.status_ };
+  }
+
+  /** The node restored an image: what it remembered of its own data before no longer holds. */
+  restored(): void {
+    this.history.clear();
+    this.recordCurrent();
+  }
+
+  /** The node applied an entry: its hashes at that index. */
+  recordCurrent(): void {
+    const { machine } = this.parts;
+    this.history.record(machine.applied_index, { state_hash: machine.state_hash, content_hash: machine.content_hash });
+  }
+
+  // ---- the master's side -----------------------------------------------------
+
+  answerCheckpoint(from: number, request: CheckpointRequest): CheckpointAnswer {
+    const status = this.parts.replicaStatus();
+    if (status.role !== 'master') return { ok: false, error: { code: 'NOT_MASTER', message: `node ${this.parts.self_id} is not the master` } };
+    const mine = this.history.at(request.index);
+    if (mine !== null && (mine.state_hash !== request.state_hash || mine.content_hash !== request.content_hash) && this.differences_logged.get(from) !== request.index) {
+      this.differences_logged.set(from, request.index);
+      this.parts.logger.error(`node ${from}'s data differs from this master's at index ${request.index}`, { node: from, index: request.index, master: mine, slave: { state_hash: request.state_hash, content_hash: request.content_hash } });
+    }
+    return { ok: true, hashes: mine };
+  }
+
+  /** Sends this master's image to `from` as a repair, at most once per REPAIR_INTERVAL_MS per slave. */
+  answerRepair(from: number): RepairAnswer {
+    const status = this.parts.replicaStatus();
+    if (status.role !== 'master') return { ok: false, error: { code: 'NOT_MASTER', message: `node ${this.parts.self_id} is not the master` } };
+    const now_ms = this.parts.clock.now_ms();
+    if (now_ms - (this.repair_sent_ms.get(from) ?? -Infinity) < REPAIR_INTERVAL_MS) {
+      return { ok: false, error: { code: 'NOT_READY', message: `an image went to node ${from} less than ${REPAIR_INTERVAL_MS} ms ago` } };
+    }
+    this.repair_sent_ms.set(from, now_ms);
+    const { machine } = this.parts;
+    const data = Buffer.concat(machine.snapshotParts());
+    const live_ids = [this.parts.self_id, ...status.peers.filter((peer) => peer.alive).map((peer) => peer.id)];
+    const message: InstallSnapshot = {
+      type: 'install_snapshot',
+      from: this.parts.self_id,
+      to: from,
+      term: status.term,
+      snapshot: { meta: { last_index: machine.applied_index, last_term: this.parts.appliedTerm() }, data },
+      checksum: snapshotChecksum(data),
+      live_ids,
+      read_context: 0,
+      repair: true,
+    };
+    this.parts.logger.warn(`sending this master's image to node ${from} to repair its data`, { node: from, index: machine.applied_index, bytes: data.byteLength });
+    this.parts.transport.send([message]);
+    return { ok: true, index: machine.applied_index };
+  }
+
+  // ---- the slave's side ------------------------------------------------------
+
+  private tick(): void {
+    this.timer = this.parts.clock.after(CHECK_INTERVAL_MS, () => this.tick());
+    const status = this.parts.replicaStatus();
+    if (status.role !== 'slave' || status.master_id === null || this.checking) return;
+    const master_id = status.master_id;
+    if (this.status_.diverged_index !== null) {
+      this.askForRepair(master_id);
+      return;
+    }
+    const { machine } = this.parts;
+    const index = machine.applied_index;
+    if (index === 0 || index === this.status_.checked_index) return;
+    const request: CheckpointRequest = { index, state_hash: machine.state_hash, content_hash: machine.content_hash };
+    this.checking = true;
+    this.parts.transport.checkpoint(master_id, request, this.parts.request_timeout_ms).then(
+      (answer) => {
+        this.checking = false;
+        if (answer.ok && answer.hashes !== null) this.compared(index, request, answer.hashes, master_id);
+      },
+      () => {
+        this.checking = false; // unreachable, or no answer: the next round asks again
+      },
+    );
+  }
+
+  private compared(index: number, mine: AppliedHashes, masters: AppliedHashes, master_id: number): void {
+    if (mine.state_hash === masters.state_hash && mine.content_hash === masters.content_hash) {
+      if (this.status_.diverged_index === null) this.status_.checked_index = Math.max(this.status_.checked_index, index);
+      return;
+    }
+    if (this.status_.diverged_index !== null) return;
+    this.status_.diverged_index = index;
+    this.status_.divergences += 1;
+    const what = mine.state_hash === masters.state_hash ? 'its data' : 'its log';
+    this.parts.logger.error(`DIVERGED: this node's ${what} differs from the master's (node ${master_id}) at index ${index}; repairing from the master's image`, {
+      index,
+      master_id,
+      mine,
+      masters,
+    });
+    this.askForRepair(master_id);
+  }
+
+  private askForRepair(master_id: number): void {
+    const now_ms = this.parts.clock.now_ms();
+    if (now_ms - this.repair_asked_ms < REPAIR_INTERVAL_MS) return;
+    this.repair_asked_ms = now_ms;
+    this.parts.transport.requestRepair(master_id, this.parts.request_timeout_ms).then(
+      (answer) => {
+        if (!answer.ok) this.parts.logger.warn('the master did not send a repair image; asking again later', { master_id, error: answer.error });
+      },
+      () => undefined, // asked again after REPAIR_INTERVAL_MS
+    );
+  }
+
+  /**
+   * A repair image from the master (already checksummed by the channel).
+   * Taken only while this node knows its data differs, from the master of
+   * its current term; anything else is dropped.
+   */
+  receivedRepair(message: InstallSnapshot): void {
+    const status = this.parts.replicaStatus();
+    if (this.status_.diverged_index === null || status.role !== 'slave' || message.from !== status.master_id || message.term !== status.term) {
+      this.parts.logger.debug('dropped a repair image nobody asked for', { from: message.from, term: message.term });
+      return;
+    }
+    const { machine } = this.parts;
+    const image_index = message.snapshot.meta.last_index;
+    const applied = machine.applied_index;
+    const replay = image_index >= applied ? [] : this.parts.appliedEntries(image_index + 1, applied);
+    if (replay === null) {
+      this.parts.logger.warn('a repair image older than what this node applied and its log still holds; asking again', { image_index, applied });
+      this.repair_asked_ms = -Infinity;
+      return;
+    }
+    try {
+      machine.restore(message.snapshot.data, image_index);
+    } catch (error) {
+      this.parts.logger.error('a repair image from the master does not load; asking again later', { image_index, error: (error as Error).message });
+      return;
+    }
+    this.restored();
+    for (const entry of replay) {
+      machine.apply(entry);
+      this.recordCurrent();
+    }
+    const last = replay.at(-1);
+    this.parts.restored(last === undefined ? message.snapshot.meta : { last_index: last.index, last_term: last.term });
+    const diverged_index = this.status_.diverged_index;
+    this.status_.diverged_index = null;
+    this.status_.repairs += 1;
+    this.parts.logger.warn(`repaired: this node's data is the master's image at index ${image_index}`, { diverged_index, image_index, replayed: replay.length });
+  }
+}
