@@ -203,7 +203,7 @@ export class ContentCheck {
     if (this.status_.diverged_index !== null) return;
     this.status_.diverged_index = index;
     this.status_.divergences += 1;
-    const what = mine.state_hash === masters.state_hash ? 'its data' : 'its log';
+    const what = mine.state_hash === masters.state_hash ? 'data' : 'log';
     this.parts.logger.error(`DIVERGED: this node's ${what} differs from the master's (node ${master_id}) at index ${index}; repairing from the master's image`, {
       index,
       master_id,

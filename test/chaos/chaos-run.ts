@@ -114,7 +114,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       acknowledged_inserts: workload.counts.acknowledged_inserts,
       deleted_keys: [],
       final_rows_per_node: rows,
-      state_hash_per_node: new Map(statuses.map((status) => [status.id, { applied_index: status.applied_index, state_hash: status.state_hash }])),
+      // Both chains: the entries (state_hash) and what they did (content_hash), so data that diverged under the same log counts too.
+      state_hash_per_node: new Map(statuses.map((status) => [status.id, { applied_index: status.applied_index, state_hash: `${status.state_hash}/${status.content_hash}` }])),
     });
     const operations = Object.values(workload.counts.by_kind).reduce((sum, count) => sum + count.ok + count.fail + count.info, 0);
     return {

@@ -42,6 +42,8 @@ export interface ClusterOptions {
    * calls use. Each node then gets a config of its own naming its file.
    */
   users?: { file_of: (id: number) => string; auth: { username: string; password: string } };
+  /** Keys of node `id`'s own config over the shared ones; with it, each node gets a config file of its own. */
+  config_of?: (id: number) => Record<string, unknown>;
 }
 
 export interface StatusBody {
@@ -54,6 +56,8 @@ export interface StatusBody {
   log_entries: number;
   snapshot_index: number;
   state_hash: string;
+  content_hash: string;
+  content_check: { checked_index: number; diverged_index: number | null; divergences: number; repairs: number };
   nodes: { id: number; alive: boolean; match_index: number }[];
 }
 
@@ -119,9 +123,9 @@ export class TestCluster {
       // Without TLS or users every node reads one config.json; with them, each its own, naming its certificate and users file.
       const tls = cluster.tlsFilesOf?.(id);
       const users_file = options.users?.file_of(id);
-      const own = tls !== undefined || users_file !== undefined;
+      const own = tls !== undefined || users_file !== undefined || options.config_of !== undefined;
       const file = path.join(cluster.dir, own ? `config-${id}.json` : 'config.json');
-      const node_config = { ...config, ...(tls === undefined ? {} : { tls }), ...(users_file === undefined ? {} : { users_file }) };
+      const node_config = { ...config, ...(tls === undefined ? {} : { tls }), ...(users_file === undefined ? {} : { users_file }), ...options.config_of?.(id) };
       fs.writeFileSync(file, JSON.stringify(node_config, null, 2));
       cluster.configFiles.set(id, file);
     }
@@ -213,14 +217,16 @@ export class TestCluster {
     );
   }
 
-  /** Waits until every listed node has applied the same index with the same state hash. */
+  /** Waits until every listed node has applied the same index with the same state and content hashes. */
   async waitForConvergence(ids: number[], timeout_ms = 20_000): Promise<StatusBody[]> {
     return pollUntil(
       async () => {
         const statuses = await Promise.all(ids.map((id) => this.status(id)));
         if (statuses.some((status) => status === null)) return null;
         const first = statuses[0] as StatusBody;
-        const same = statuses.every((status) => status?.applied_index === first.applied_index && status.state_hash === first.state_hash);
+        const same = statuses.every(
+          (status) => status?.applied_index === first.applied_index && status.state_hash === first.state_hash && status.content_hash === first.content_hash,
+        );
         return same && first.applied_index === first.commit_index ? (statuses as StatusBody[]) : null;
       },
       { timeout_ms, what: `nodes ${ids.join(',')} to converge` },
