@@ -14,7 +14,7 @@ import type { ClusterConfig } from '../../utils/config';
 import type { LogPayload } from './applied-state';
 import { SYSTEM_CLOCK } from './clock';
 import { DdbNode, REPLICA_LIMITS, type NodeOptions } from './node';
-import { ProcessSqlExecutor } from './sql-executor/process-executor';
+import { SqlExecutorPool } from './sql-executor/executor-pool';
 import { APPEND_BYTES_MAX } from './payload-bytes';
 
 export interface ProcessNodeOptions extends NodeOptions {
@@ -79,7 +79,7 @@ export function createNode(options: ProcessNodeOptions): ProcessNode {
     transport,
     randomSeed: () => randomInt(0, 2 ** 32 - 1),
     sqlExecutor: (state) =>
-      new ProcessSqlExecutor({
+      new SqlExecutorPool({
         state,
         logger,
         query_timeout_ms: config.statement_timeout_ms,

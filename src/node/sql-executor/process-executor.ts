@@ -69,6 +69,16 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   constructor(private readonly options: ProcessExecutorOptions) {}
 
+  /** Pieces of work running or waiting here. */
+  get load(): number {
+    return this.queue.length + (this.current === null ? 0 : 1);
+  }
+
+  /** Its process is up (work sent here starts no new one). */
+  get running(): boolean {
+    return this.child !== null;
+  }
+
   query(db_name: string | null, script: string, params: SqlParams | undefined): Promise<unknown> {
     return this.submit({ kind: 'query', db_name, script, ...(params === undefined ? {} : { params }) }, this.options.query_timeout_ms);
   }

@@ -1,0 +1,61 @@
+/**
+ * The SQL executors of a node process: one for the trial runs of SQL writes,
+ * and up to READERS_MAX for /query reads. A read that runs for its whole
+ * statement_timeout_ms then holds one reader only: other reads go to the
+ * other, and a write's trial never waits behind a read (it has its own
+ * process, and a budget below the fail-over timeout).
+ *
+ * Each executor is a process of its own with its own copy of the data
+ * (process-executor.ts), started when work comes to it and ended after a
+ * minute without work: the second reader starts only when the first is busy.
+ */
+import type { ApplyContext, Command, SqlParams } from '../../../database/commands';
+import type { Entry } from '../../replication/messages';
+import type { LogPayload } from '../applied-state';
+import { ProcessSqlExecutor, type ProcessExecutorOptions } from './process-executor';
+import type { SqlExecutor } from './sql-executor';
+
+/** Two cores here: more readers would only share them. */
+export const READERS_MAX = 2;
+
+export class SqlExecutorPool implements SqlExecutor {
+  private readonly trials: ProcessSqlExecutor;
+  private readonly readers: ProcessSqlExecutor[];
+
+  constructor(options: ProcessExecutorOptions, readers_max = READERS_MAX) {
+    this.trials = new ProcessSqlExecutor(options);
+    this.readers = Array.from({ length: Math.max(1, readers_max) }, () => new ProcessSqlExecutor(options));
+  }
+
+  query(db_name: string | null, script: string, params: SqlParams | undefined): Promise<unknown> {
+    return this.leastLoaded().query(db_name, script, params);
+  }
+
+  trial(command: Command, context: ApplyContext): Promise<void> {
+    return this.trials.trial(command, context);
+  }
+
+  applied(entry: Entry<LogPayload>): void {
+    this.trials.applied(entry);
+    for (const reader of this.readers) reader.applied(entry);
+  }
+
+  restored(): void {
+    this.trials.restored();
+    for (const reader of this.readers) reader.restored();
+  }
+
+  close(): void {
+    this.trials.close();
+    for (const reader of this.readers) reader.close();
+  }
+
+  /** The first reader with no work, else the one with the least; a running process before one that must start. */
+  private leastLoaded(): ProcessSqlExecutor {
+    let best = this.readers[0] as ProcessSqlExecutor;
+    for (const reader of this.readers) {
+      if (reader.load < best.load || (reader.load === best.load && reader.running && !best.running)) best = reader;
+    }
+    return best;
+  }
+}
