@@ -110,12 +110,18 @@ export class Catalog {
   }
 
   /** Replaces every database (restore from a snapshot); returns the entries replaced. */
-  replaceAll(entries: DatabaseEntry[], default_name: string): DatabaseEntry[] {
-    const next = new Map(entries.map((entry) => [entry.name.toLowerCase(), entry]));
-    const default_key = default_name.toLowerCase();
-    if (next.size !== entries.length || !next.has(MAIN_DATABASE) || !next.has(default_key)) {
+  /** Throws unless `entries` could replace this catalog's: main and the default among them, each name once. */
+  checkReplacement(entries: DatabaseEntry[], default_name: string): void {
+    const names = new Set(entries.map((entry) => entry.name.toLowerCase()));
+    if (names.size !== entries.length || !names.has(MAIN_DATABASE) || !names.has(default_name.toLowerCase())) {
       throw new Error('catalog: a snapshot must hold main and its default database, each name once');
     }
+  }
+
+  replaceAll(entries: DatabaseEntry[], default_name: string): DatabaseEntry[] {
+    this.checkReplacement(entries, default_name);
+    const next = new Map(entries.map((entry) => [entry.name.toLowerCase(), entry]));
+    const default_key = default_name.toLowerCase();
     const replaced = [...this.entries.values()];
     this.entries = next;
     this.default_key = default_key;

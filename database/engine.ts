@@ -27,6 +27,13 @@ import type { TableAccess } from './table-access';
 import { createTable, dropTable } from './table-commands';
 import { toBindParameters } from './values';
 
+/** The databases of an image, opened and not yet in place (Engine.prepareRestore). */
+export interface PreparedRestore {
+  readonly entries: DatabaseEntry[];
+  readonly default_db: string;
+  open: boolean;
+}
+
 export class Engine {
   private readonly functions: DeterministicFunctions;
   private readonly catalog = new Catalog();
@@ -151,6 +158,17 @@ export class Engine {
 
   /** Replaces all state from a snapshot() image; throws Error (and keeps the old state) if it is not one. */
   restore(image: Uint8Array): void {
+    this.adopt(this.prepareRestore(image));
+  }
+
+  /**
+   * Opens the databases of a snapshot() image beside the current ones, which
+   * stay as they are; throws Error if it is not one. adopt() then swaps them
+   * in, or discard() closes them: a node loads an image once, when it
+   * arrives, and installs that very load (not a second one) if the replica
+   * takes the snapshot.
+   */
+  prepareRestore(image: Uint8Array): PreparedRestore {
     const contents = decodeSnapshot(image);
     const entries: DatabaseEntry[] = [];
     try {
@@ -161,12 +179,26 @@ export class Engine {
         connection.prepare('SELECT count(*) FROM sqlite_schema').get(); // "file is not a database" surfaces here
         restoreSessionCounters(connection, database.counters);
       }
-      const replaced = this.catalog.replaceAll(entries, contents.default_db);
-      replaced.forEach((entry) => entry.connection.close());
+      const prepared = { entries, default_db: contents.default_db, open: true };
+      this.catalog.checkReplacement(entries, contents.default_db);
+      return prepared;
     } catch (error) {
       entries.forEach((entry) => entry.connection.close());
       throw new Error(`restore: not a valid snapshot: ${String((error as { message?: unknown } | null)?.message ?? error)}`);
     }
+  }
+
+  adopt(prepared: PreparedRestore): void {
+    if (!prepared.open) throw new Error('adopt: that restore was discarded or adopted already');
+    prepared.open = false;
+    const replaced = this.catalog.replaceAll(prepared.entries, prepared.default_db);
+    replaced.forEach((entry) => entry.connection.close());
+  }
+
+  discard(prepared: PreparedRestore): void {
+    if (!prepared.open) return;
+    prepared.open = false;
+    prepared.entries.forEach((entry) => entry.connection.close());
   }
 
   close(): void {

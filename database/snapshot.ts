@@ -75,7 +75,8 @@ export function decodeSnapshot(snapshot: Uint8Array): SnapshotContents {
   const databases = metadata.databases.map((database) => {
     const end = offset + database.bytes;
     if (end > buffer.length) throw new Error(`snapshot: image of ${database.name} runs past the end`);
-    const image = Buffer.from(buffer.subarray(offset, end));
+    // A view: SQLite copies the image into memory of its own when it opens it (engine.openConnection).
+    const image = buffer.subarray(offset, end);
     offset = end;
     const counters = { last_insert_rowid: BigInt(database.last_insert_rowid), changes: database.changes };
     return { name: database.name, image, counters };

@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ApplyContext, ApplyResult, Command } from '../../database/commands';
-import { Engine } from '../../database/engine';
+import { Engine, type PreparedRestore } from '../../database/engine';
 import type { EngineLimits } from '../../database/limits';
 import { INDEX_MAX, isBoundedCount } from '../replication/bounds';
 import type { Entry } from '../replication/messages';
@@ -44,6 +44,12 @@ export interface DataCheckSettings {
  */
 export const DATA_CHECK_DEFAULT: DataCheckSettings = { every_entries: 4096, bytes_max: 32 * 1024 * 1024 };
 const HEADER_LENGTH_BYTES = 4;
+
+/** An image loaded beside the applied state, not yet in place (AppliedState.prepare). */
+export interface PreparedState {
+  readonly header: { applied_index: number; state_hash: string; content_hash: string };
+  readonly restore: PreparedRestore;
+}
 
 export class AppliedState {
   readonly engine: Engine;
@@ -123,22 +129,39 @@ export class AppliedState {
    * have been taken at that index.
    */
   restore(image: Uint8Array, last_index?: number): void {
+    this.install(this.prepare(image, last_index));
+  }
+
+  /**
+   * Loads an image beside the current state, which stays as it is (throws if
+   * it is not one, or was not taken at `last_index`); install() then puts it
+   * in place, or discard() drops it. One load of a large image, not two.
+   */
+  prepare(image: Uint8Array, last_index?: number): PreparedState {
     const buffer = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
     const header = readHeader(buffer);
     if (last_index !== undefined && header.applied_index !== last_index) {
       throw new Error(`snapshot image taken at ${header.applied_index}, not at ${last_index}`);
     }
-    this.engine.restore(buffer.subarray(HEADER_LENGTH_BYTES + header.length));
-    this.appliedIndex = header.applied_index;
-    this.stateHash = header.state_hash;
-    this.contentHash = header.content_hash;
+    return { header, restore: this.engine.prepareRestore(buffer.subarray(HEADER_LENGTH_BYTES + header.length)) };
+  }
+
+  install(prepared: PreparedState): void {
+    this.engine.adopt(prepared.restore);
+    this.appliedIndex = prepared.header.applied_index;
+    this.stateHash = prepared.header.state_hash;
+    this.contentHash = prepared.header.content_hash;
+  }
+
+  discard(prepared: PreparedState): void {
+    this.engine.discard(prepared.restore);
   }
 
   /** Throws unless `image` restores, taken at `last_index`: it is loaded into a fresh engine, then dropped. */
   static check(image: Uint8Array, last_index: number): void {
     const trial = new AppliedState();
     try {
-      trial.restore(image, last_index);
+      trial.discard(trial.prepare(image, last_index));
     } finally {
       trial.close();
     }

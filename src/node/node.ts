@@ -15,10 +15,10 @@ import type { Command, SqlParams } from '../../database/commands';
 import type { Caller, DatabaseService, NodeStatus } from '../../handlers/service';
 import type { ClusterConfig, NodeConfig } from '../../utils/config';
 import type { Logger } from '../../utils/logger';
-import type { Entry, Message, ReadState, ReplicaStatus, Snapshot, SnapshotMeta } from '../replication/messages';
+import type { Entry, InstallSnapshot, Message, ReadState, ReplicaStatus, Snapshot, SnapshotMeta } from '../replication/messages';
 import { snapshotChecksum } from '../replication/peer-validation';
 import { Replica } from '../replication/replica';
-import { AppliedState, type DataCheckSettings, type LogPayload } from './applied-state';
+import { AppliedState, type DataCheckSettings, type LogPayload, type PreparedState } from './applied-state';
 import { ChangeSignal } from './change-signal';
 import { ContentCheck } from './content-check';
 import { Compaction, IMAGE_IN_STORAGE } from './compaction';
@@ -69,6 +69,8 @@ export class DdbNode implements DatabaseService {
   /** The snapshot being sent to slaves, while it is (outgoingSnapshot). */
   private outgoing: { snapshot: Snapshot; checksum: string; used_ms: number } | null = null;
   private readonly checksums = new WeakMap<Uint8Array, string>();
+  /** The image of the snapshot the replica took from the master, loaded once on arrival and installed as it is. */
+  private prepared: { snapshot: Snapshot; state: PreparedState } | null = null;
   private readonly replica: Replica<LogPayload>;
   private readonly loop: ReadyLoop<LogPayload>;
   private readonly compaction: Compaction;
@@ -202,6 +204,7 @@ export class DdbNode implements DatabaseService {
     this.proposals.failAll('the node is shutting down');
     this.environment.transport.close();
     this.environment.storage.close();
+    this.dropPrepared();
     this.sql.close();
     this.machine.close();
   }
@@ -216,8 +219,14 @@ export class DdbNode implements DatabaseService {
     this.ticker?.cancel();
     this.content.stop();
     this.loop.stop();
+    this.dropPrepared();
     this.sql.close();
     this.machine.close();
+  }
+
+  private dropPrepared(): void {
+    if (this.prepared !== null) this.machine.discard(this.prepared.state);
+    this.prepared = null;
   }
 
   // ---- peer input -------------------------------------------------------
@@ -229,26 +238,33 @@ export class DdbNode implements DatabaseService {
         this.content.receivedRepair(message);
         continue;
       }
-      if (message.type === 'install_snapshot' && !this.snapshotLoads(message.snapshot)) continue;
-      this.replica.step(message);
+      if (message.type === 'install_snapshot') this.receiveSnapshot(message);
+      else this.replica.step(message);
     }
     this.loop.schedule();
   }
 
   /**
-   * A snapshot from the master is loaded into a fresh engine before the
+   * A snapshot from the master is loaded beside the applied state before the
    * replica sees it: one that does not load is dropped as if never received
-   * (the master sends it again, or another), and nothing of this node's
-   * state is touched. Its checksum was verified by the channel already.
+   * (the master sends it again, or another), and nothing of this node's state
+   * is touched. Its checksum was verified by the channel already. When the
+   * replica takes it, that load is what installSnapshot() puts in place; when
+   * not (it is behind this node's commit index), it is dropped at once.
    */
-  private snapshotLoads(snapshot: Snapshot): boolean {
+  private receiveSnapshot(message: InstallSnapshot): void {
+    const { snapshot } = message;
+    let state: PreparedState;
     try {
-      AppliedState.check(snapshot.data, snapshot.meta.last_index);
-      return true;
+      state = this.machine.prepare(snapshot.data, snapshot.meta.last_index);
     } catch (error) {
       this.options.logger.error('refused a snapshot from the master: it does not load', { last_index: snapshot.meta.last_index, error: (error as Error).message });
-      return false;
+      return;
     }
+    this.replica.step(message);
+    if (this.replica.receivedSnapshot() !== snapshot) return this.machine.discard(state);
+    this.dropPrepared();
+    this.prepared = { snapshot, state };
   }
 
   proposeForwarded(writes: ForwardedWrite[]): Promise<ForwardAnswer[]> {
@@ -378,15 +394,21 @@ export class DdbNode implements DatabaseService {
    * load (it was loaded once already, when it arrived: receive()).
    */
   private installSnapshot(snapshot: Snapshot): void {
-    this.compaction.last_applied_term = this.restoreSnapshot(snapshot);
+    const prepared = this.prepared;
+    this.prepared = null;
+    if (prepared !== null && prepared.snapshot !== snapshot) this.machine.discard(prepared.state);
+    this.compaction.last_applied_term = this.restoreSnapshot(snapshot, prepared?.snapshot === snapshot ? prepared.state : undefined);
     this.environment.storage.saveSnapshot(snapshot);
+    // The image is on disk now: the replica need not hold it in memory too (it is read back to send it on).
+    this.replica.snapshotStored(snapshot.meta.last_index, IMAGE_IN_STORAGE);
     this.proposals.skippedTo(snapshot.meta.last_index);
     this.options.logger.info('installed snapshot from the master', { last_index: snapshot.meta.last_index });
   }
 
-  /** Restores the engine from a snapshot; returns the term of its last entry. */
-  private restoreSnapshot(snapshot: Snapshot): number {
-    this.machine.restore(snapshot.data);
+  /** Restores the engine from a snapshot (or puts its image, loaded already, in place); returns the term of its last entry. */
+  private restoreSnapshot(snapshot: Snapshot, prepared?: PreparedState): number {
+    if (prepared === undefined) this.machine.restore(snapshot.data);
+    else this.machine.install(prepared);
     this.content.restored();
     this.sql.restored();
     this.environment.observer?.restored(snapshot.meta, this.machine);

@@ -263,6 +263,16 @@ export class Replica<T> {
     return to < from ? [] : this.log.slice(from, to - from + 1);
   }
 
+  /** The snapshot a master sent that the next ready() hands over to install, if any. */
+  receivedSnapshot(): Snapshot | null {
+    return this.received_snapshot;
+  }
+
+  /** The node stored the snapshot this replica holds: it keeps `data` (a token for "in storage") in place of the image. */
+  snapshotStored(last_index: number, data: Uint8Array): void {
+    if (this.snapshot !== null && this.snapshot.meta.last_index === last_index) this.snapshot = { meta: this.snapshot.meta, data };
+  }
+
   /** The node took an engine snapshot at applied `index`: drop the log up to it. */
   compact(index: number, data: Uint8Array): void {
     assert(index <= this.log.applied_index, `compact(${index}) beyond the applied index ${this.log.applied_index}`);

@@ -197,7 +197,9 @@ export function decodeSnapshotFile(buffer: Buffer, fileName: string): Snapshot {
   if (typeof candidate !== 'object' || candidate === null || !isCount(candidate.last_index) || !isCount(candidate.last_term)) {
     throw new Error(`${fileName}: snapshot metadata is not valid`);
   }
-  // Copy the image out of the file buffer so the rest of the buffer can be freed.
-  const data = new Uint8Array(scan.payloads[1].subarray(1));
+  // A view, not a copy: the rest of the file buffer is a few bytes of framing and metadata,
+  // and a copy of a large image doubled the memory a master needs to send it.
+  const payload = scan.payloads[1];
+  const data = new Uint8Array(payload.buffer, payload.byteOffset + 1, payload.byteLength - 1);
   return { meta: { last_index: candidate.last_index, last_term: candidate.last_term }, data };
 }

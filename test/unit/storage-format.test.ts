@@ -123,13 +123,12 @@ describe('entriesKeptBySnapshot (Raft InstallSnapshot rule)', () => {
 });
 
 describe('snapshot files', () => {
-  test('meta and image round trip; the image is copied out of the file buffer', () => {
+  test('meta and image round trip; the image is a view of the file buffer, not a copy (a large image would double the memory)', () => {
     const image = new Uint8Array([9, 8, 7]);
     const file = Buffer.concat(encodeSnapshotFile({ meta: { last_index: 12, last_term: 3 }, data: image }));
     const snapshot = decodeSnapshotFile(file, 's');
     expect(snapshot).toEqual({ meta: { last_index: 12, last_term: 3 }, data: image });
-    file.fill(0);
-    expect([...snapshot.data]).toEqual([9, 8, 7]);
+    expect(snapshot.data.buffer).toBe(file.buffer);
   });
 
   test.each([

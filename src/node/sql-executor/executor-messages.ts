@@ -28,8 +28,13 @@ export interface TrialWork {
 export type Work = QueryWork | TrialWork;
 
 export type ToExecutor =
-  /** Start over from this AppliedState snapshot image, under the node's own limits (they decide results). */
-  | { type: 'load'; image: Uint8Array; limits?: EngineLimits }
+  /**
+   * Start over from the AppliedState snapshot image in this file, under the
+   * node's own limits (they decide results); the executor deletes the file.
+   * A file, not the message: a large image sent over IPC was copied twice on
+   * the node's side and once more on the executor's.
+   */
+  | { type: 'load'; image_file: string; limits?: EngineLimits }
   /** Entries the node applied after the last load or apply, in order. */
   | { type: 'apply'; entries: Entry<LogPayload>[] }
   | { type: 'work'; id: number; work: Work };

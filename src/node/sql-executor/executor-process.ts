@@ -9,6 +9,7 @@
  * It runs the same AppliedState code as the node, so its state_hash after the
  * same entries must be the node's; each answer carries it, and the node checks.
  */
+import fs from 'node:fs';
 import { DdbError, type ErrorBody } from '../../../utils/errors';
 import { AppliedState } from '../applied-state';
 import type { FromExecutor, ToExecutor, Work } from './executor-messages';
@@ -36,7 +37,11 @@ process.on('message', (message: ToExecutor) => {
     case 'load':
       state.close();
       state = new AppliedState(message.limits);
-      state.restore(message.image);
+      try {
+        state.restore(fs.readFileSync(message.image_file));
+      } finally {
+        fs.rmSync(message.image_file, { force: true });
+      }
       answer({ type: 'loaded' });
       return;
     case 'apply':

@@ -15,6 +15,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ApplyContext, Command, SqlParams } from '../../../database/commands';
 import { DdbError, errorFromBody } from '../../../utils/errors';
@@ -66,6 +67,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
   private idleTimer: NodeJS.Timeout | null = null;
   private jobCount = 0;
   private closed = false;
+  /** The image file being written for the child, or written and not yet read by it. */
+  private imageFile: string | null = null;
 
   constructor(private readonly options: ProcessExecutorOptions) {}
 
@@ -149,11 +152,42 @@ export class ProcessSqlExecutor implements SqlExecutor {
       this.loaded = false;
       this.stale = false;
       this.pending = [];
-      const { limits } = this.options.state;
-      this.send(child, { type: 'load', image: Buffer.concat(this.options.state.snapshotParts()), ...(limits === undefined ? {} : { limits }) });
+      this.sendImage(child);
     }
     // The image's load is not counted against the job: a large database takes long to copy, whatever the query.
     if (this.loaded) this.dispatch(child, job);
+  }
+
+  /**
+   * Writes the node's image to a file for the child (off the node's thread;
+   * the image's parts are not copied into one buffer), then tells the child
+   * to load it. Entries the node applies meanwhile wait in `pending`.
+   */
+  private sendImage(child: ChildProcess): void {
+    const { limits } = this.options.state;
+    const parts = this.options.state.snapshotParts();
+    this.removeImageFile();
+    load_count += 1;
+    const file = path.join(os.tmpdir(), `ddb-executor-${process.pid}-${load_count}.image`);
+    this.imageFile = file;
+    writeParts(file, parts).then(
+      () => {
+        if (this.child !== child || this.imageFile !== file) return void fs.rm(file, { force: true }, () => undefined);
+        this.send(child, { type: 'load', image_file: file, ...(limits === undefined ? {} : { limits }) });
+      },
+      (error: unknown) => {
+        fs.rm(file, { force: true }, () => undefined);
+        if (this.child !== child || this.imageFile !== file) return;
+        this.options.logger.error('could not write the image for the SQL executor', { file, error: (error as Error).message });
+        this.stopChild();
+        this.finishCurrent(new DdbError('SQL_ERROR', `the SQL executor could not be given this node's data: ${(error as Error).message}`));
+      },
+    );
+  }
+
+  private removeImageFile(): void {
+    if (this.imageFile !== null) fs.rm(this.imageFile, { force: true }, () => undefined);
+    this.imageFile = null;
   }
 
   private dispatch(child: ChildProcess, job: Job): void {
@@ -171,6 +205,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   private answered(message: FromExecutor): void {
     if (message.type === 'loaded') {
+      this.imageFile = null; // the child read it and deleted it
       this.loaded = true;
       if (this.current !== null && this.child !== null) this.dispatch(this.child, this.current);
       return;
@@ -219,6 +254,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
     child.on('exit', (code, signal) => {
       if (this.child !== child) return; // killed on purpose: already replaced
       this.child = null;
+      this.removeImageFile();
       this.options.logger.error('the SQL executor process ended', { code, signal });
       this.finishCurrent(
         new DdbError('SQL_ERROR', `${EXECUTOR_ENDED} (code ${String(code)}, signal ${String(signal)}): the statement may need more memory than this node has; nothing was changed`),
@@ -238,6 +274,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
     this.child = null;
     this.loaded = false;
     this.invalidate();
+    this.removeImageFile();
     this.cancelIdleStop();
     if (child !== null && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
@@ -258,6 +295,20 @@ export class ProcessSqlExecutor implements SqlExecutor {
 }
 
 const EXECUTOR_ENDED = 'the SQL executor ended while running this statement';
+
+/** Numbers the image files of every executor of this process. */
+let load_count = 0;
+
+async function writeParts(file: string, parts: Uint8Array[]): Promise<void> {
+  const handle = await fs.promises.open(file, 'w', 0o600);
+  try {
+    for (const part of parts) {
+      for (let offset = 0; offset < part.byteLength; ) offset += (await handle.write(part, offset, part.byteLength - offset)).bytesWritten;
+    }
+  } finally {
+    await handle.close();
+  }
+}
 
 function timedOut(job: Job, phase: 'waiting' | 'running'): DdbError {
   const what = job.work.kind === 'query' ? 'this read' : "this write's trial run on the master";
