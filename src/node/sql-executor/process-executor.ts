@@ -167,6 +167,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
     const { limits } = this.options.state;
     const parts = this.options.state.snapshotParts();
     this.removeImageFile();
+    if (load_count === 0) removeOrphanImageFiles();
     load_count += 1;
     const file = path.join(os.tmpdir(), `ddb-executor-${process.pid}-${load_count}.image`);
     this.imageFile = file;
@@ -298,6 +299,30 @@ const EXECUTOR_ENDED = 'the SQL executor ended while running this statement';
 
 /** Numbers the image files of every executor of this process. */
 let load_count = 0;
+
+/** Image files a node killed with SIGKILL left behind: named by a process id that no longer runs. */
+function removeOrphanImageFiles(): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^ddb-executor-(\d+)-\d+\.image$/.exec(name);
+    if (match === null || Number(match[1]) === process.pid || processRuns(Number(match[1]))) continue;
+    fs.rm(path.join(os.tmpdir(), name), { force: true }, () => undefined);
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 async function writeParts(file: string, parts: Uint8Array[]): Promise<void> {
   const handle = await fs.promises.open(file, 'w', 0o600);
