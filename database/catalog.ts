@@ -109,7 +109,6 @@ export class Catalog {
     this.default_key = state.default_key;
   }
 
-  /** Replaces every database (restore from a snapshot); returns the entries replaced. */
   /** Throws unless `entries` could replace this catalog's: main and the default among them, each name once. */
   checkReplacement(entries: DatabaseEntry[], default_name: string): void {
     const names = new Set(entries.map((entry) => entry.name.toLowerCase()));
@@ -118,6 +117,7 @@ export class Catalog {
     }
   }
 
+  /** Replaces every database (restore from a snapshot); returns the entries replaced. */
   replaceAll(entries: DatabaseEntry[], default_name: string): DatabaseEntry[] {
     this.checkReplacement(entries, default_name);
     const next = new Map(entries.map((entry) => [entry.name.toLowerCase(), entry]));

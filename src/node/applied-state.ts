@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import type { ApplyContext, ApplyResult, Command } from '../../database/commands';
 import { Engine, type PreparedRestore } from '../../database/engine';
 import type { EngineLimits } from '../../database/limits';
-import { INDEX_MAX, isBoundedCount } from '../replication/bounds';
+import { INDEX_MAX, isBoundedCount, isSha256Hex } from '../replication/bounds';
 import type { Entry } from '../replication/messages';
 import { checkLogPayload } from './payload-validation';
 
@@ -59,7 +59,7 @@ export class AppliedState {
 
   constructor(
     readonly limits?: EngineLimits,
-    private readonly data_check: DataCheckSettings = DATA_CHECK_DEFAULT,
+    readonly data_check: DataCheckSettings = DATA_CHECK_DEFAULT,
   ) {
     this.engine = new Engine(limits);
   }
@@ -157,15 +157,6 @@ export class AppliedState {
     this.engine.discard(prepared.restore);
   }
 
-  /** Throws unless `image` restores, taken at `last_index`: it is loaded into a fresh engine, then dropped. */
-  static check(image: Uint8Array, last_index: number): void {
-    const trial = new AppliedState();
-    try {
-      trial.discard(trial.prepare(image, last_index));
-    } finally {
-      trial.close();
-    }
-  }
 
   close(): void {
     this.engine.close();
@@ -180,8 +171,6 @@ function effectText(index: number, result: ApplyResult | null, data_hash: string
     return JSON.stringify([index, 'a result JSON cannot carry']);
   }
 }
-
-const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 /**
  * An image from before content hashes has none: its state hash stands in, the
@@ -198,8 +187,7 @@ function readHeader(buffer: Buffer): { length: number; applied_index: number; st
     throw new Error('snapshot image: its header is not JSON');
   }
   const { applied_index, state_hash, content_hash = state_hash } = (header ?? {}) as { applied_index?: unknown; state_hash?: unknown; content_hash?: unknown };
-  const isHash = (value: unknown): value is string => typeof value === 'string' && HASH_PATTERN.test(value);
-  if (!isBoundedCount(applied_index, INDEX_MAX) || !isHash(state_hash) || !isHash(content_hash)) {
+  if (!isBoundedCount(applied_index, INDEX_MAX) || !isSha256Hex(state_hash) || !isSha256Hex(content_hash)) {
     throw new Error('snapshot image: its header is malformed');
   }
   return { length, applied_index, state_hash, content_hash };

@@ -5,6 +5,7 @@
  * node goes on; the ready loop installs it between two passes, as it awaits
  * an fsync, and the replica drops the log up to it. One compaction at a time.
  */
+import { bytesOf, droppedImage } from './large-garbage';
 import type { Logger } from '../../utils/logger';
 import type { Replica } from '../replication/replica';
 import type { LogStorage, PreparedSnapshot } from '../replication/storage';
@@ -52,8 +53,10 @@ export class Compaction {
     this.busy = true;
     // In parts: the database images go to disk without being copied into one buffer.
     const snapshot = { meta: { last_index: applied_index, last_term: this.last_applied_term }, data: machine.snapshotParts() };
+    const bytes = bytesOf(snapshot.data);
     storage.prepareSnapshot(snapshot).then(
       (prepared) => {
+        droppedImage(bytes); // on disk now
         this.prepared = prepared;
         this.parts.wake();
       },

@@ -34,8 +34,11 @@ import type { AppliedHashes, CheckpointAnswer, CheckpointRequest, PeerTransport,
 export const HISTORY_LENGTH = 16_384;
 /** A slave checks this often (it has to have applied something new since). */
 export const CHECK_INTERVAL_MS = 1000;
-/** A slave asks for a repair again when no image came within this long; a master sends one to a slave at most this often. */
+/** A master sends one slave an image at most this often; a slave waits this long before it asks again, doubling up to REPAIR_BACKOFF_MAX_MS. */
 export const REPAIR_INTERVAL_MS = 10_000;
+export const REPAIR_BACKOFF_MAX_MS = 10 * 60_000;
+/** A slave's last comparison counts for the master's majority rule this long. */
+export const CHECK_FRESH_MS = 30_000;
 
 /** The hashes of the last HISTORY_LENGTH applied indexes, in a ring. */
 export class HashHistory {
@@ -65,6 +68,11 @@ export interface ContentCheckStatus {
   checked_index: number;
   /** The index at which this node's data was found to differ from the master's, until it is repaired. */
   diverged_index: number | null;
+  /**
+   * On a master: repairs it refused because fewer than a majority of the
+   * cluster agreed with its data (then it may be the odd one out itself).
+   */
+  repairs_refused: number;
   /** How often this node's data was found to differ, and how often it was repaired. */
   divergences: number;
   repairs: number;
@@ -90,13 +98,15 @@ export class ContentCheck {
   private readonly history = new HashHistory();
   private timer: Timer | null = null;
   private checking = false;
-  private readonly status_: ContentCheckStatus = { checked_index: 0, diverged_index: null, divergences: 0, repairs: 0 };
-  /** When this slave last asked for a repair. */
-  private repair_asked_ms = -Infinity;
+  private readonly status_: ContentCheckStatus = { checked_index: 0, diverged_index: null, divergences: 0, repairs: 0, repairs_refused: 0 };
+  /** When this slave may ask for a repair next, and how long it waits after that. */
+  private repair_next_ms = -Infinity;
+  private repair_backoff_ms = REPAIR_INTERVAL_MS;
+  private last_repair_ms = -Infinity;
   /** When this master last sent an image to each slave. */
   private readonly repair_sent_ms = new Map<number, number>();
-  /** Indexes whose difference with a slave this master has logged, so it says so once per slave and index. */
-  private readonly differences_logged = new Map<number, number>();
+  /** On a master: each slave's last comparison with its data, and when. */
+  private readonly compared_with = new Map<number, { index: number; same: boolean; at_ms: number }>();
 
   constructor(private readonly parts: ContentCheckParts) {
     this.recordCurrent();
@@ -115,10 +125,11 @@ export class ContentCheck {
     return { ...this.status_ };
   }
 
-  /** The node restored an image: what it remembered of its own data before no longer holds. */
+  /** The node restored an image (the master's): what it remembered of its own data no longer holds, nor does a divergence. */
   restored(): void {
     this.history.clear();
     this.recordCurrent();
+    this.status_.diverged_index = null;
   }
 
   /** The node applied an entry: its hashes at that index. */
@@ -132,19 +143,42 @@ export class ContentCheck {
   answerCheckpoint(from: number, request: CheckpointRequest): CheckpointAnswer {
     const status = this.parts.replicaStatus();
     if (status.role !== 'master') return { ok: false, error: { code: 'NOT_MASTER', message: `node ${this.parts.self_id} is not the master` } };
+    // A node that knows its own data differed (it became master before it was repaired) vouches for nothing.
+    if (this.status_.diverged_index !== null) return { ok: true, hashes: null };
     const mine = this.history.at(request.index);
-    if (mine !== null && (mine.state_hash !== request.state_hash || mine.content_hash !== request.content_hash) && this.differences_logged.get(from) !== request.index) {
-      this.differences_logged.set(from, request.index);
+    if (mine === null) return { ok: true, hashes: null };
+    const same = mine.state_hash === request.state_hash && mine.content_hash === request.content_hash;
+    const before = this.compared_with.get(from);
+    this.compared_with.set(from, { index: request.index, same, at_ms: this.parts.clock.now_ms() });
+    if (!same && (before === undefined || before.same)) {
       this.parts.logger.error(`node ${from}'s data differs from this master's at index ${request.index}`, { node: from, index: request.index, master: mine, slave: { state_hash: request.state_hash, content_hash: request.content_hash } });
     }
     return { ok: true, hashes: mine };
   }
 
-  /** Sends this master's image to `from` as a repair, at most once per REPAIR_INTERVAL_MS per slave. */
+  /**
+   * Sends this master's image to `from` as a repair: only to a slave whose
+   * data this master found different lately, at most once per
+   * REPAIR_INTERVAL_MS, and only while a majority of the cluster (this master
+   * included) lately found its data the same. Without that rule a master
+   * whose own data had lost a row would "repair" the row off every slave.
+   */
   answerRepair(from: number): RepairAnswer {
     const status = this.parts.replicaStatus();
     if (status.role !== 'master') return { ok: false, error: { code: 'NOT_MASTER', message: `node ${this.parts.self_id} is not the master` } };
     const now_ms = this.parts.clock.now_ms();
+    const fresh = (check: { at_ms: number } | undefined) => check !== undefined && now_ms - check.at_ms <= CHECK_FRESH_MS;
+    const theirs = this.compared_with.get(from);
+    if (!fresh(theirs) || theirs?.same !== false || this.status_.diverged_index !== null) {
+      return { ok: false, error: { code: 'NOT_READY', message: `this master has not lately found node ${from}'s data different from its own` } };
+    }
+    const members = status.peers.length + 1;
+    const agreeing = 1 + [...this.compared_with.values()].filter((check) => fresh(check) && check.same).length;
+    if (agreeing < Math.floor(members / 2) + 1) {
+      this.status_.repairs_refused += 1;
+      this.parts.logger.error(`refused to repair node ${from}: only ${agreeing} of ${members} nodes lately agreed with this master's data, which may be the odd one out`, { node: from, agreeing, members });
+      return { ok: false, error: { code: 'NOT_READY', message: `only ${agreeing} of ${members} nodes agree with this master's data` } };
+    }
     if (now_ms - (this.repair_sent_ms.get(from) ?? -Infinity) < REPAIR_INTERVAL_MS) {
       return { ok: false, error: { code: 'NOT_READY', message: `an image went to node ${from} less than ${REPAIR_INTERVAL_MS} ms ago` } };
     }
@@ -197,7 +231,10 @@ export class ContentCheck {
 
   private compared(index: number, mine: AppliedHashes, masters: AppliedHashes, master_id: number): void {
     if (mine.state_hash === masters.state_hash && mine.content_hash === masters.content_hash) {
-      if (this.status_.diverged_index === null) this.status_.checked_index = Math.max(this.status_.checked_index, index);
+      if (this.status_.diverged_index !== null) return;
+      this.status_.checked_index = Math.max(this.status_.checked_index, index);
+      // Healthy for a while after the last repair: a new difference is asked about at once again.
+      if (this.parts.clock.now_ms() - this.last_repair_ms > REPAIR_BACKOFF_MAX_MS) this.repair_backoff_ms = REPAIR_INTERVAL_MS;
       return;
     }
     if (this.status_.diverged_index !== null) return;
@@ -213,10 +250,17 @@ export class ContentCheck {
     this.askForRepair(master_id);
   }
 
+  /**
+   * Asks at most once per back-off, which doubles with every request up to
+   * REPAIR_BACKOFF_MAX_MS: an image that takes long to send is not asked for
+   * again while it travels, and a lasting cause (a limit set otherwise on
+   * this node) costs the master an image every ten minutes at most.
+   */
   private askForRepair(master_id: number): void {
     const now_ms = this.parts.clock.now_ms();
-    if (now_ms - this.repair_asked_ms < REPAIR_INTERVAL_MS) return;
-    this.repair_asked_ms = now_ms;
+    if (now_ms < this.repair_next_ms) return;
+    this.repair_next_ms = now_ms + this.repair_backoff_ms;
+    this.repair_backoff_ms = Math.min(REPAIR_BACKOFF_MAX_MS, 2 * this.repair_backoff_ms);
     this.parts.transport.requestRepair(master_id, this.parts.request_timeout_ms).then(
       (answer) => {
         if (!answer.ok) this.parts.logger.warn('the master did not send a repair image; asking again later', { master_id, error: answer.error });
@@ -237,12 +281,13 @@ export class ContentCheck {
       return;
     }
     const { machine } = this.parts;
+    const diverged_index = this.status_.diverged_index;
     const image_index = message.snapshot.meta.last_index;
     const applied = machine.applied_index;
     const replay = image_index >= applied ? [] : this.parts.appliedEntries(image_index + 1, applied);
     if (replay === null) {
       this.parts.logger.warn('a repair image older than what this node applied and its log still holds; asking again', { image_index, applied });
-      this.repair_asked_ms = -Infinity;
+      this.repair_next_ms = -Infinity;
       return;
     }
     try {
@@ -258,9 +303,8 @@ export class ContentCheck {
     }
     const last = replay.at(-1);
     this.parts.restored(last === undefined ? message.snapshot.meta : { last_index: last.index, last_term: last.term });
-    const diverged_index = this.status_.diverged_index;
-    this.status_.diverged_index = null;
     this.status_.repairs += 1;
+    this.last_repair_ms = this.parts.clock.now_ms();
     this.parts.logger.warn(`repaired: this node's data is the master's image at index ${image_index}`, { diverged_index, image_index, replayed: replay.length });
   }
 }

@@ -35,6 +35,7 @@ import { TickClock, timingFor, type Timing } from './ticks';
 import { ProposalWaiters } from './waiters';
 import { WritePath } from './write-path';
 import { APPEND_BYTES_MAX, entryBytes } from './payload-bytes';
+import { droppedImage } from './large-garbage';
 import { InlineSqlExecutor } from './sql-executor/inline-executor';
 import type { SqlExecutor } from './sql-executor/sql-executor';
 import type { Timer } from './clock';
@@ -303,7 +304,10 @@ export class DdbNode implements DatabaseService {
 
   private afterPass(): void {
     // An image not sent for a while goes back to disk only (memory the size of the database).
-    if (this.outgoing !== null && this.environment.clock.now_ms() - this.outgoing.used_ms > OUTGOING_SNAPSHOT_KEEP_MS) this.outgoing = null;
+    if (this.outgoing !== null && this.environment.clock.now_ms() - this.outgoing.used_ms > OUTGOING_SNAPSHOT_KEEP_MS) {
+      droppedImage(this.outgoing.snapshot.data.byteLength);
+      this.outgoing = null;
+    }
     this.environment.transport.passEnded();
     this.reads.applied(this.machine.applied_index);
     this.compaction.maybeStart();
@@ -396,11 +400,15 @@ export class DdbNode implements DatabaseService {
   private installSnapshot(snapshot: Snapshot): void {
     const prepared = this.prepared;
     this.prepared = null;
-    if (prepared !== null && prepared.snapshot !== snapshot) this.machine.discard(prepared.state);
-    this.compaction.last_applied_term = this.restoreSnapshot(snapshot, prepared?.snapshot === snapshot ? prepared.state : undefined);
+    if (prepared !== null && (prepared.snapshot !== snapshot || snapshot.meta.last_index < this.machine.applied_index)) this.machine.discard(prepared.state);
+    // A repair image (content-check.ts) may have put the data past this snapshot: it is stored, and the data kept, never moved back.
+    if (snapshot.meta.last_index >= this.machine.applied_index) {
+      this.compaction.last_applied_term = this.restoreSnapshot(snapshot, prepared?.snapshot === snapshot ? prepared.state : undefined);
+    }
     this.environment.storage.saveSnapshot(snapshot);
     // The image is on disk now: the replica need not hold it in memory too (it is read back to send it on).
     this.replica.snapshotStored(snapshot.meta.last_index, IMAGE_IN_STORAGE);
+    droppedImage(snapshot.data.byteLength);
     this.proposals.skippedTo(snapshot.meta.last_index);
     this.options.logger.info('installed snapshot from the master', { last_index: snapshot.meta.last_index });
   }

@@ -13,3 +13,8 @@ export const INDEX_MAX = 2 ** 48;
 export function isBoundedCount(value: unknown, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
 }
+
+/** A sha256 in lowercase hex: checksums and the state and content hashes. */
+export function isSha256Hex(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+}

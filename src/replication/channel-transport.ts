@@ -20,7 +20,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../utils/logger';
 import type { TlsMaterial } from '../http/tls-material';
 import type { CheckpointAnswer, CheckpointRequest, ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer, RepairAnswer } from '../node/peer-transport';
-import { INDEX_MAX, isBoundedCount } from './bounds';
+import { INDEX_MAX, isBoundedCount, isSha256Hex } from './bounds';
 import { PeerConnection } from './peer-connection';
 import { type Frame, FrameType } from './peer-frames';
 import {
@@ -47,14 +47,12 @@ export interface PeerHandlers {
   answerRepair(from: number): Promise<RepairAnswer>;
 }
 
-const HASH_PATTERN = /^[0-9a-f]{64}$/;
 const REQUEST_KINDS = new Set(['propose', 'read_index', 'checkpoint', 'repair']);
 
 /** A checkpoint request's fields, checked like any peer input; throws on anything else. */
 function checkpointOf(request: Record<string, unknown>): CheckpointRequest {
   const { index, state_hash, content_hash } = request;
-  const isHash = (value: unknown): value is string => typeof value === 'string' && HASH_PATTERN.test(value);
-  if (!isBoundedCount(index, INDEX_MAX) || !isHash(state_hash) || !isHash(content_hash)) throw new Error('malformed checkpoint request');
+  if (!isBoundedCount(index, INDEX_MAX) || !isSha256Hex(state_hash) || !isSha256Hex(content_hash)) throw new Error('malformed checkpoint request');
   return { index, state_hash, content_hash };
 }
 
@@ -117,6 +115,8 @@ interface SnapshotTransfer {
   connection: PeerConnection;
   /** When its last part was written; null while parts are still going. */
   done_at_ms: number | null;
+  /** A repair image (install_snapshot marked repair), not one of the replica's. */
+  repair: boolean;
 }
 
 /**
@@ -200,16 +200,18 @@ export class ChannelTransport implements PeerTransport {
 
   /** Starts a snapshot's parts (snapshot-stream.ts), unless the same one is on its way, or arrived lately, on this connection. */
   private sendSnapshot(peer: Outbound, connection: PeerConnection, message: InstallSnapshot): void {
-    // A repair image is asked for once and rate-limited by the master: it neither waits for nor holds back the replica's snapshots.
-    if (message.repair === true) {
-      this.sendParts(connection, message, () => false).catch((error: unknown) => this.snapshotFailed(peer, error));
-      return;
-    }
     const last_index = message.snapshot.meta.last_index;
     const current = peer.snapshot;
-    const recent = current !== null && (current.done_at_ms === null || Date.now() - current.done_at_ms < SNAPSHOT_RESEND_AFTER_MS);
-    if (recent && current.connection === connection && connection.open && current.last_index >= last_index) return;
-    const transfer: SnapshotTransfer = { last_index, connection, done_at_ms: null };
+    const same_connection = current !== null && current.connection === connection && connection.open;
+    // One image at a time on a connection (the receiver assembles one): a repair image
+    // (content-check.ts) waits for none and replaces none; a replica's snapshot replaces a repair.
+    if (message.repair === true) {
+      if (same_connection && current.done_at_ms === null) return;
+    } else {
+      const recent = current !== null && !current.repair && (current.done_at_ms === null || Date.now() - current.done_at_ms < SNAPSHOT_RESEND_AFTER_MS);
+      if (recent && same_connection && current.last_index >= last_index) return;
+    }
+    const transfer: SnapshotTransfer = { last_index, connection, done_at_ms: null, repair: message.repair === true };
     peer.snapshot = transfer;
     this.sendParts(connection, message, () => peer.snapshot !== transfer).then(
       (sent) => {

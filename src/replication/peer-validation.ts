@@ -15,7 +15,7 @@
  * costly check, and snapshots are rare.
  */
 import { createHash } from 'node:crypto';
-import { INDEX_MAX, TERM_MAX, isBoundedCount } from './bounds';
+import { INDEX_MAX, TERM_MAX, isBoundedCount, isSha256Hex } from './bounds';
 import type { Message } from './messages';
 
 export class PeerInputError extends Error {
@@ -36,7 +36,6 @@ export interface PeerValidationOptions {
 export const MESSAGES_PER_FRAME_MAX = 4096;
 /** A read round counts read-index requests: an integer, bounded like an index. */
 const READ_CONTEXT_MAX = INDEX_MAX;
-const CHECKSUM_PATTERN = /^[0-9a-f]{64}$/;
 
 const FIELDS: Record<string, readonly string[]> = {
   append_entries: ['type', 'from', 'to', 'term', 'prev_index', 'prev_term', 'entries', 'commit', 'live_ids', 'read_context'],
@@ -182,7 +181,7 @@ export class PeerValidator {
     const data = snapshot.data;
     if (!(data instanceof Uint8Array) || data.byteLength === 0) refuse('snapshot data must be bytes');
     const checksum = raw.checksum;
-    if (typeof checksum !== 'string' || !CHECKSUM_PATTERN.test(checksum)) refuse('checksum must be the sha256 of the snapshot, in hex');
+    if (!isSha256Hex(checksum)) refuse('checksum must be the sha256 of the snapshot, in hex');
     if (snapshotChecksum(data) !== checksum) refuse(`the snapshot at ${String(meta.last_index)} does not match its checksum`);
   }
 

@@ -57,7 +57,7 @@ export interface StatusBody {
   snapshot_index: number;
   state_hash: string;
   content_hash: string;
-  content_check: { checked_index: number; diverged_index: number | null; divergences: number; repairs: number };
+  content_check: { checked_index: number; diverged_index: number | null; divergences: number; repairs: number; repairs_refused: number };
   nodes: { id: number; alive: boolean; match_index: number }[];
 }
 

@@ -8,7 +8,7 @@ import type { Command, ApplyContext, SqlParams } from '../../../database/command
 import type { EngineLimits } from '../../../database/limits';
 import type { ErrorBody } from '../../../utils/errors';
 import type { Entry } from '../../replication/messages';
-import type { LogPayload } from '../applied-state';
+import type { DataCheckSettings, LogPayload } from '../applied-state';
 
 /** A local read of a SQL script, as Engine.query runs it. */
 export interface QueryWork {
@@ -34,7 +34,7 @@ export type ToExecutor =
    * A file, not the message: a large image sent over IPC was copied twice on
    * the node's side and once more on the executor's.
    */
-  | { type: 'load'; image_file: string; limits?: EngineLimits }
+  | { type: 'load'; image_file: string; limits?: EngineLimits; data_check: DataCheckSettings }
   /** Entries the node applied after the last load or apply, in order. */
   | { type: 'apply'; entries: Entry<LogPayload>[] }
   | { type: 'work'; id: number; work: Work };

@@ -36,7 +36,7 @@ process.on('message', (message: ToExecutor) => {
   switch (message.type) {
     case 'load':
       state.close();
-      state = new AppliedState(message.limits);
+      state = new AppliedState(message.limits, message.data_check);
       try {
         state.restore(fs.readFileSync(message.image_file));
       } finally {

@@ -24,6 +24,7 @@ import type { Entry } from '../../replication/messages';
 import type { AppliedState, LogPayload } from '../applied-state';
 import type { FromExecutor, ToExecutor, Work } from './executor-messages';
 import type { SqlExecutor } from './sql-executor';
+import { bytesOf, droppedImage } from '../large-garbage';
 
 export interface ProcessExecutorOptions {
   state: AppliedState;
@@ -167,14 +168,15 @@ export class ProcessSqlExecutor implements SqlExecutor {
     const { limits } = this.options.state;
     const parts = this.options.state.snapshotParts();
     this.removeImageFile();
-    if (load_count === 0) removeOrphanImageFiles();
     load_count += 1;
-    const file = path.join(os.tmpdir(), `ddb-executor-${process.pid}-${load_count}.image`);
+    const file = path.join(imageDirectory(), `image-${load_count}`);
     this.imageFile = file;
+    const bytes = bytesOf(parts);
     writeParts(file, parts).then(
       () => {
+        droppedImage(bytes);
         if (this.child !== child || this.imageFile !== file) return void fs.rm(file, { force: true }, () => undefined);
-        this.send(child, { type: 'load', image_file: file, ...(limits === undefined ? {} : { limits }) });
+        this.send(child, { type: 'load', image_file: file, data_check: this.options.state.data_check, ...(limits === undefined ? {} : { limits }) });
       },
       (error: unknown) => {
         fs.rm(file, { force: true }, () => undefined);
@@ -300,8 +302,24 @@ const EXECUTOR_ENDED = 'the SQL executor ended while running this statement';
 /** Numbers the image files of every executor of this process. */
 let load_count = 0;
 
-/** Image files a node killed with SIGKILL left behind: named by a process id that no longer runs. */
-function removeOrphanImageFiles(): void {
+let image_directory: string | null = null;
+
+/**
+ * A directory of this process's own for the image files, made by mkdtemp
+ * (mode 0700, a name nobody can guess), removed when the process exits; at
+ * its making, those of processes killed with SIGKILL are removed.
+ */
+function imageDirectory(): string {
+  if (image_directory !== null) return image_directory;
+  removeOrphanImageDirectories();
+  const made = fs.mkdtempSync(path.join(os.tmpdir(), `ddb-executor-${process.pid}-`));
+  image_directory = made;
+  process.once('exit', () => fs.rmSync(made, { recursive: true, force: true }));
+  return made;
+}
+
+/** Named by a process id that no longer runs; another user's are not ours to remove (rm fails, and that is fine). */
+function removeOrphanImageDirectories(): void {
   let names: string[];
   try {
     names = fs.readdirSync(os.tmpdir());
@@ -309,9 +327,9 @@ function removeOrphanImageFiles(): void {
     return;
   }
   for (const name of names) {
-    const match = /^ddb-executor-(\d+)-\d+\.image$/.exec(name);
+    const match = /^ddb-executor-(\d+)-/.exec(name);
     if (match === null || Number(match[1]) === process.pid || processRuns(Number(match[1]))) continue;
-    fs.rm(path.join(os.tmpdir(), name), { force: true }, () => undefined);
+    fs.rm(path.join(os.tmpdir(), name), { recursive: true, force: true }, () => undefined);
   }
 }
 
@@ -325,7 +343,7 @@ function processRuns(pid: number): boolean {
 }
 
 async function writeParts(file: string, parts: Uint8Array[]): Promise<void> {
-  const handle = await fs.promises.open(file, 'w', 0o600);
+  const handle = await fs.promises.open(file, 'wx', 0o600);
   try {
     for (const part of parts) {
       for (let offset = 0; offset < part.byteLength; ) offset += (await handle.write(part, offset, part.byteLength - offset)).bytesWritten;
