@@ -17,6 +17,17 @@ export interface Addressed {
   to: number;
 }
 
+/**
+ * More messages in flight than any healthy run holds (a few thousand at most):
+ * a message storm or a queue that never drains. Thrown instead of eating memory;
+ * named like a liveness failure, and the scenario adds the seed to replay.
+ */
+export const IN_FLIGHT_MAX = 1_000_000;
+
+export class NetworkOverflow extends Error {
+  override name = 'LivenessFailure';
+}
+
 export const CALM_NETWORK: NetworkFaults = { drop_probability: 0, duplicate_probability: 0, delay_min_ticks: 1, delay_max_ticks: 1 };
 
 export class SimNetwork<M extends Addressed> {
@@ -97,5 +108,6 @@ export class SimNetwork<M extends Addressed> {
     if (batch === undefined) this.queue.set(at_tick, [message]);
     else batch.push(message);
     this.in_flight += 1;
+    if (this.in_flight > IN_FLIGHT_MAX) throw new NetworkOverflow(`network queue over ${IN_FLIGHT_MAX} messages`);
   }
 }
