@@ -38,6 +38,12 @@ export interface Progress<T> {
   inflight_last_indexes: number[];
   /** The size of the in-flight window (the replica's config, kept here like etcd's Inflights.size). */
   inflight_appends_max: number;
+  /**
+   * replicate: a heartbeat left while the window was full, so one answer that frees nothing may
+   * free a slot (see freeInflight). Only a heartbeat earns it: a stale or duplicated answer to an
+   * append must not send anything, or each duplicate lives on as one more append/answer pair.
+   */
+  free_one_allowed: boolean;
   /** snapshot: the last index the snapshot sent covers; the slave replicates again once it matches that far. */
   snapshot_index: number;
   snapshot_sent_ago_ticks: number;
@@ -79,6 +85,7 @@ export function newProgress<T>(input: {
     probe_paused: false,
     inflight_last_indexes: [],
     inflight_appends_max: input.inflight_appends_max,
+    free_one_allowed: false,
     snapshot_index: 0,
     snapshot_sent_ago_ticks: 0,
     answered_ago_ticks: input.answered_ago_ticks,
@@ -143,6 +150,7 @@ export function becomeSnapshot<T>(progress: Progress<T>, snapshot_index: number)
 /** A change of state restarts the pipeline: what is in flight no longer counts, and nothing joins it. */
 export function forgetInflight<T>(progress: Progress<T>): void {
   progress.inflight_last_indexes = [];
+  progress.free_one_allowed = false;
   progress.unsent_append = null;
   progress.unsent_append_bytes = 0;
 }
@@ -202,9 +210,14 @@ export function freeInflight<T>(progress: Progress<T>, acknowledged_index: numbe
   let freed = 0;
   while (freed < inflight.length && (inflight[freed] as number) <= acknowledged_index) freed += 1;
   inflight.splice(0, freed);
-  // An answer that freed nothing while the window is full (a heartbeat's): appends may have been
-  // lost, so let one more go; a lost one is then refused and the slave re-probed (etcd does the same).
-  if (freed === 0 && inflight.length >= progress.inflight_appends_max) inflight.shift();
+  // An answer that freed nothing while the window is full, after a heartbeat sent while it was full
+  // (etcd frees one on a heartbeat's answer, and only there): appends may have been lost, so let one
+  // more go; a lost one is then refused and the slave re-probed. Any other such answer is stale or a
+  // duplicate and sends nothing: at most one extra append per heartbeat, however many copies arrive.
+  if (freed === 0 && inflight.length >= progress.inflight_appends_max && progress.free_one_allowed) {
+    inflight.shift();
+    progress.free_one_allowed = false;
+  }
   // Nothing left in flight yet the slave lacks entries we sent: they were lost. Send them again
   // (with no later append to be refused, nothing else would notice).
   if (inflight.length === 0 && progress.next_index > progress.match_index + 1) progress.next_index = progress.match_index + 1;
@@ -243,6 +256,7 @@ export function appendSent<T>(progress: Progress<T>, message: AppendEntries<T>, 
 
 /** A heartbeat left: it joins no window, but later entries, commits and read rounds may ride on it. */
 export function heartbeatSent<T>(progress: Progress<T>, message: AppendEntries<T>): void {
+  if (progress.state === 'replicate' && inflightFull(progress)) progress.free_one_allowed = true;
   progress.unsent_append = message;
   progress.unsent_append_bytes = 0;
 }

@@ -148,9 +148,22 @@ function awaitStableMaster(cluster: SimCluster, limits: ReplicaLimits, ticks_max
   }
 }
 
-/** Proposes `count` values at the agreed master and waits until every running node applied them. */
-/** Once a master is stable, every proposal must commit and be applied on every running node. */
-function awaitProposalsApplied(cluster: SimCluster, master: SimNode, count: number, ticks_max: number): void {
+/**
+ * Ticks the slowest running node needs to receive what it lacks of the master's log (plus `more` entries)
+ * at the pace the limits allow: inflight_appends_max appends of entries_per_append_max entries per round
+ * trip of 2 * delay_max_ticks, and one round trip more for a snapshot. A node that was paused or cut off
+ * for long is far behind; with a window of one append of one entry it gets one entry per round trip.
+ */
+function catchUpTicks(cluster: SimCluster, master: SimNode, limits: ReplicaLimits, more: number): number {
+  const last_index = (master.status() as ReplicaStatus).last_index + more;
+  const behind = Math.max(0, ...cluster.nodes.filter((node) => node.alive).map((node) => last_index - node.machine.applied_index));
+  const round_trips = Math.ceil(behind / (limits.entries_per_append_max * limits.inflight_appends_max)) + 1;
+  return round_trips * 2 * cluster.network.faults.delay_max_ticks;
+}
+
+/** Once a master is stable, `count` proposals at it must commit and be applied on every running node. */
+function awaitProposalsApplied(cluster: SimCluster, master: SimNode, limits: ReplicaLimits, count: number, bound_ticks: number): void {
+  const ticks_max = bound_ticks + catchUpTicks(cluster, master, limits, count);
   const deadline = cluster.now_tick + ticks_max;
   const term = (master.status() as ReplicaStatus).term;
   const wanted: number[] = [];
@@ -211,7 +224,7 @@ function runFaultsThenRecover(cluster: SimCluster, random: Random, limits: Repli
   awaitAgreedMaster(cluster, bound_ticks, null);
   const recovery_ticks = cluster.now_tick - recovery_start;
   const master = awaitStableMaster(cluster, limits, bound_ticks);
-  awaitProposalsApplied(cluster, master, 5, bound_ticks);
+  awaitProposalsApplied(cluster, master, limits, 5, bound_ticks);
   return {
     node_count,
     ticks: cluster.now_tick,

@@ -61,6 +61,7 @@ describe('newProgress', () => {
       probe_paused: false,
       inflight_last_indexes: [],
       inflight_appends_max: 4,
+      free_one_allowed: false,
       snapshot_index: 0,
       snapshot_sent_ago_ticks: 0,
       answered_ago_ticks: 10,
@@ -126,9 +127,16 @@ describe('appendSucceeded', () => {
     },
     {
       name: 'replicate: a full window freed by a heartbeat answer lets one more append go',
+      before: { state: 'replicate', match_index: 2, next_index: 9, inflight_last_indexes: [4, 6, 8], free_one_allowed: true },
+      acknowledged_index: 2,
+      after: { inflight_last_indexes: [6, 8], free_one_allowed: false },
+      advanced: false,
+    },
+    {
+      name: 'replicate: a stale or duplicated answer at a full window with no heartbeat since lets nothing go',
       before: { state: 'replicate', match_index: 2, next_index: 9, inflight_last_indexes: [4, 6, 8] },
       acknowledged_index: 2,
-      after: { inflight_last_indexes: [6, 8] },
+      after: {},
       advanced: false,
     },
     {
@@ -147,9 +155,16 @@ describe('appendSucceeded', () => {
     },
     {
       name: 'replicate: a window of one freed by a heartbeat answer resends from the match index',
+      before: { state: 'replicate', match_index: 2, next_index: 9, inflight_last_indexes: [8], inflight_appends_max: 1, free_one_allowed: true },
+      acknowledged_index: 2,
+      after: { inflight_last_indexes: [], next_index: 3, free_one_allowed: false },
+      advanced: false,
+    },
+    {
+      name: 'replicate: a window of one and a stale answer with no heartbeat since: nothing is resent',
       before: { state: 'replicate', match_index: 2, next_index: 9, inflight_last_indexes: [8], inflight_appends_max: 1 },
       acknowledged_index: 2,
-      after: { inflight_last_indexes: [], next_index: 3 },
+      after: {},
       advanced: false,
     },
     {
@@ -304,20 +319,36 @@ describe('appendRefused', () => {
 });
 
 describe('freeInflight', () => {
-  // [in flight, window size, match index, next index, acknowledged index] → [in flight, next index]
-  test.each<[number[], number, number, number, number, number[], number]>([
-    [[4, 6, 8], 3, 2, 9, 6, [8], 9],
-    [[4, 6, 8], 3, 8, 9, 8, [], 9],
-    [[4, 6, 8], 3, 2, 9, 3, [6, 8], 9],
-    [[4, 6, 8], 4, 2, 9, 3, [4, 6, 8], 9],
-    [[8], 1, 2, 9, 2, [], 3],
-    [[], 3, 2, 9, 2, [], 3],
-    [[], 3, 8, 9, 8, [], 9],
-  ])('%p (window %i, match %i, next %i) acknowledged to %i: %p, next %i', (inflight, window, match_index, next_index, acknowledged, inflight_after, next_after) => {
-    const progress = progressWith({ state: 'replicate', inflight_last_indexes: [...inflight], inflight_appends_max: window, match_index, next_index });
-    freeInflight(progress, acknowledged);
-    expect(progress.inflight_last_indexes).toEqual(inflight_after);
-    expect(progress.next_index).toBe(next_after);
+  // [in flight, window size, match index, next index, heartbeat sent at a full window, acknowledged index] → [in flight, next index]
+  test.each<[number[], number, number, number, boolean, number, number[], number]>([
+    [[4, 6, 8], 3, 2, 9, false, 6, [8], 9],
+    [[4, 6, 8], 3, 8, 9, false, 8, [], 9],
+    [[4, 6, 8], 3, 2, 9, true, 3, [6, 8], 9],
+    [[4, 6, 8], 3, 2, 9, false, 3, [4, 6, 8], 9],
+    [[4, 6, 8], 4, 2, 9, true, 3, [4, 6, 8], 9],
+    [[8], 1, 2, 9, true, 2, [], 3],
+    [[8], 1, 2, 9, false, 2, [8], 9],
+    [[], 3, 2, 9, false, 2, [], 3],
+    [[], 3, 8, 9, false, 8, [], 9],
+  ])(
+    '%p (window %i, match %i, next %i, heartbeat %p) acknowledged to %i: %p, next %i',
+    (inflight, window, match_index, next_index, free_one_allowed, acknowledged, inflight_after, next_after) => {
+      const progress = progressWith({ state: 'replicate', inflight_last_indexes: [...inflight], inflight_appends_max: window, match_index, next_index, free_one_allowed });
+      freeInflight(progress, acknowledged);
+      expect(progress.inflight_last_indexes).toEqual(inflight_after);
+      expect(progress.next_index).toBe(next_after);
+    },
+  );
+
+  test('only one answer per heartbeat frees a slot of a full window, however many copies arrive', () => {
+    const progress = progressWith({ state: 'replicate', match_index: 2, next_index: 3, inflight_appends_max: 1 });
+    appendSent(progress, append(2, 1));
+    heartbeatSent(progress, append(2, 0));
+    freeInflight(progress, 2);
+    expect([progress.inflight_last_indexes, progress.next_index, progress.free_one_allowed]).toEqual([[], 3, false]);
+    appendSent(progress, append(2, 1)); // the resend
+    for (let copy = 0; copy < 5; copy += 1) freeInflight(progress, 2);
+    expect([progress.inflight_last_indexes, progress.next_index]).toEqual([[3], 4]);
   });
 });
 
@@ -455,7 +486,12 @@ describe('sending', () => {
     const progress = progressWith({ state: 'replicate', match_index: 2, next_index: 5, inflight_last_indexes: [4] });
     const heartbeat = append(2, 0);
     heartbeatSent(progress, heartbeat);
-    expect([progress.unsent_append, progress.inflight_last_indexes, progress.next_index]).toEqual([heartbeat, [4], 5]);
+    expect([progress.unsent_append, progress.inflight_last_indexes, progress.next_index, progress.free_one_allowed]).toEqual([heartbeat, [4], 5, false]);
+    heartbeatSent(progress, { ...heartbeat, to: 2 });
+    expect(progress.free_one_allowed).toBe(false); // room in the window: nothing to free
+    const full = progressWith({ state: 'replicate', match_index: 2, next_index: 5, inflight_last_indexes: [3, 4], inflight_appends_max: 2 });
+    heartbeatSent(full, heartbeat);
+    expect(full.free_one_allowed).toBe(true); // sent at a full window: its answer may free one slot
     outboxTaken(progress);
     expect(progress.unsent_append).toBeNull();
   });

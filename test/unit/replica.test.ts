@@ -38,7 +38,7 @@ class Harness {
   readonly received_snapshots = new Map<number, Snapshot[]>();
   readonly sent: Message<string>[] = [];
   private readonly queue: Message<string>[] = [];
-  private readonly cut = new Set<string>();
+  readonly cut = new Set<string>();
 
   constructor(
     readonly ids: number[],
@@ -447,6 +447,43 @@ describe('batching and pipelining', () => {
     const after = harness.sent.filter((message) => message.to === 3 && message.type === 'append_entries' && message.entries.length > 0).length;
     expect(after - before).toBeLessThanOrEqual(10);
     expect(harness.replica(1).status().commit_index).toBe(201);
+  });
+
+  test('stale or duplicated answers at a full window send at most one append per heartbeat (no storm when the network duplicates)', () => {
+    // Issue 12: each such answer freed a slot and re-sent the append in flight, whose answer was stale in turn, so
+    // every duplicate lived on as one more append/answer pair; at 10% duplication the queue grew 10% a tick.
+    const limits = { ...LIMITS, entries_per_append_max: 1, inflight_appends_max: 1, proposals_pending_max: 100 };
+    const harness = new Harness([1, 2, 3], limits);
+    harness.tickUntilMaster(1);
+    harness.tick(limits.heartbeat_ticks);
+    const master = harness.replica(1);
+    const match_index = master.status().peers.find((peer) => peer.id === 2)?.match_index as number;
+    expect(match_index).toBe(master.status().last_index);
+    harness.cut.add('1>2'); // the append below stays in flight: the window to node 2 is full
+    master.propose('x');
+    harness.settle();
+    const appends_before = appendsIn(harness.sent, 2).length;
+    const stale: Message<string> = {
+      type: 'append_response',
+      from: 2,
+      to: 1,
+      term: master.status().term,
+      success: true,
+      index: match_index,
+      hint_index: 0,
+      hint_term: 0,
+      read_context: 0,
+    };
+    for (let copy = 0; copy < 10; copy += 1) {
+      master.step({ ...stale });
+      harness.settle();
+    }
+    // At most the one append the heartbeat sent at the commit (to a full window) lets go; before the fix, ten.
+    expect(appendsIn(harness.sent, 2).length - appends_before).toBeLessThanOrEqual(1);
+    // The window still recovers: the next heartbeat claims the append in flight, and once the link is back it lands.
+    harness.heal();
+    harness.tick(2 * limits.heartbeat_ticks);
+    expect(master.status().peers.find((peer) => peer.id === 2)?.match_index).toBe(master.status().last_index);
   });
 
   test('a slave with a divergent log is brought in line, skipping a term at a time', () => {

@@ -50,7 +50,7 @@ export interface NodeClusterOptions {
 const SIM_DATA_CHECK = { every_entries: 8, bytes_max: 1 << 20 };
 
 const TRACE_LINES_MAX = 300;
-const DISK_LATENCY_MAX_MS = 2;
+export const DISK_LATENCY_MAX_MS = 2;
 
 /** The checker compares entry data as text. */
 function dataKey(entry: Entry<unknown>): Entry<string> {
@@ -104,6 +104,10 @@ export class NodeSimCluster {
 
   get ids(): number[] {
     return this.members.map((member) => member.id);
+  }
+
+  get limits(): ReplicaLimits {
+    return this.options.limits;
   }
 
   private readonly inspectors = new Map<number, PeerInspector>();

@@ -9,12 +9,13 @@
  */
 import type { Command } from '../../../database/commands';
 import { REPLICA_LIMITS, type ReplicaLimits } from '../../../src/node/node';
+import type { ReplicaStatus } from '../../../src/replication/messages';
 import { majoritySize } from '../../../src/replication/quorum';
 import { DdbError } from '../../../utils/errors';
 import { Random } from '../../support/random';
 import { InvariantViolation } from '../checker';
 import { LivenessFailure } from '../scenarios';
-import { type NodeSimCluster, type NodeTimings, NodeSimCluster as Cluster, type SimMember } from './node-cluster';
+import { DISK_LATENCY_MAX_MS, type NodeSimCluster, type NodeTimings, NodeSimCluster as Cluster, type SimMember } from './node-cluster';
 import { CALM_LINKS, type LinkFaults } from './sim-links';
 
 export interface NodeRunSummary {
@@ -256,6 +257,10 @@ async function runFaultsThenRecover(cluster: NodeSimCluster, random: Random, tim
   }
   cluster.trace(`faults stop; down: ${down}`);
   const master = await awaitStableMaster(cluster, timings, bound_ms);
+  // Writes now need a majority, which may include a node that was paused or cut off for long: let it catch
+  // up first, at the pace the limits allow, which can outlast a write's timeout.
+  const master_last_index = (master.status() as ReplicaStatus).last_index;
+  await awaitApplied(cluster, bound_ms + catchUpMs(cluster, master_last_index), master_last_index);
   const final = Array.from({ length: 3 }, (_unused, index) => cluster.write(master.id, insertOf(`final-${index}`, index)));
   for (const outcome of await runWhile(cluster, Promise.all(final), bound_ms, 'writes to the stable master')) {
     if (typeof outcome !== 'object' || !outcome.ok) throw new LivenessFailure(`a write to the stable master ${master.id} failed: ${JSON.stringify(outcome)}`);
@@ -276,10 +281,23 @@ async function runFaultsThenRecover(cluster: NodeSimCluster, random: Random, tim
   };
 }
 
-/** Every running node has applied everything committed. */
-async function awaitApplied(cluster: NodeSimCluster, bound_ms: number): Promise<void> {
+/**
+ * Milliseconds the slowest running node needs to apply up to `last_index` at the pace the limits allow:
+ * inflight_appends_max appends of entries_per_append_max entries per round trip (two link delays and
+ * two fsyncs), one round trip more for a snapshot. With a window of one append of one entry, a node 100
+ * entries behind needs 100 round trips.
+ */
+function catchUpMs(cluster: NodeSimCluster, last_index: number): number {
+  const applied = cluster.members.filter((member) => member.node !== null).map((member) => (member.node as NonNullable<SimMember['node']>).applied.applied_index);
+  const behind = Math.max(0, ...applied.map((index) => last_index - index));
+  const { entries_per_append_max, inflight_appends_max } = cluster.limits;
+  const round_trips = Math.ceil(behind / (entries_per_append_max * inflight_appends_max)) + 1;
+  return round_trips * 2 * (cluster.links.faults.delay_max_ms + DISK_LATENCY_MAX_MS);
+}
+
+/** Every running node has applied everything committed (or up to `last`). */
+async function awaitApplied(cluster: NodeSimCluster, bound_ms: number, last = cluster.checker.committedCount()): Promise<void> {
   const deadline_ms = cluster.now_ms() + bound_ms;
-  const last = cluster.checker.committedCount();
   while (!cluster.members.every((member) => member.node === null || member.node.applied.applied_index >= last)) {
     if (cluster.now_ms() > deadline_ms) throw new LivenessFailure(`not every running node applied up to ${last} within ${bound_ms} ms`);
     await cluster.run(5);
