@@ -323,6 +323,21 @@ export interface DiskLossSummary {
 }
 
 /**
+ * The start the calm scenarios share: the table, then 1–4 clients writing
+ * until a drawn time, and the cluster run for a drawn part of it.
+ */
+async function startCalmClients(cluster: NodeSimCluster, random: Random, timings: NodeTimings): Promise<{ bound_ms: number; workload: Workload; until_ms: number; work: Promise<void[]> }> {
+  const bound_ms = 40 * timings.failover_timeout_ms;
+  await createTable(cluster, bound_ms);
+  const workload: Workload = { acknowledged: new Set(), strong_reads: 0, forwarded_ok: 0 };
+  const until_ms = cluster.now_ms() + random.integer(40, 120) * timings.heartbeat_ms;
+  const clients = Array.from({ length: random.integer(1, 4) }, (_unused, index) => runClient(cluster, random.fork(), `c${index}`, until_ms, workload));
+  const work = Promise.all(clients);
+  await cluster.run(random.integer(0, until_ms - cluster.now_ms()));
+  return { bound_ms, workload, until_ms, work };
+}
+
+/**
  * A slave loses its disk (restarted with `--in-memory`, or its data directory
  * deleted) while the rest of the cluster is healthy and takes writes: it must
  * catch up from the master, by log or by snapshot, and hold every
@@ -334,13 +349,7 @@ export async function runDiskLossScenario(seed: number): Promise<DiskLossSummary
   const random = new Random(seed);
   const { cluster, timings } = clusterOf(random);
   try {
-    const bound_ms = 40 * timings.failover_timeout_ms;
-    await createTable(cluster, bound_ms);
-    const workload: Workload = { acknowledged: new Set(), strong_reads: 0, forwarded_ok: 0 };
-    const until_ms = cluster.now_ms() + random.integer(40, 120) * timings.heartbeat_ms;
-    const clients = Array.from({ length: random.integer(1, 4) }, (_unused, index) => runClient(cluster, random.fork(), `c${index}`, until_ms, workload));
-    const work = Promise.all(clients);
-    await cluster.run(random.integer(0, until_ms - cluster.now_ms()));
+    const { bound_ms, workload, until_ms, work } = await startCalmClients(cluster, random, timings);
     const master = cluster.agreedMaster();
     const slaves = cluster.ids.filter((id) => id !== master?.id);
     const lost = slaves.length === 0 ? null : random.pick(slaves);
@@ -379,13 +388,7 @@ export async function runDivergenceScenario(seed: number): Promise<DivergenceSum
   const random = new Random(seed);
   const { cluster, timings } = clusterOf(random, { node_counts: [3, 3, 5], check_content: false });
   try {
-    const bound_ms = 40 * timings.failover_timeout_ms;
-    await createTable(cluster, bound_ms);
-    const workload: Workload = { acknowledged: new Set(), strong_reads: 0, forwarded_ok: 0 };
-    const until_ms = cluster.now_ms() + random.integer(40, 120) * timings.heartbeat_ms;
-    const clients = Array.from({ length: random.integer(1, 4) }, (_unused, index) => runClient(cluster, random.fork(), `c${index}`, until_ms, workload));
-    const work = Promise.all(clients);
-    await cluster.run(random.integer(0, until_ms - cluster.now_ms()));
+    const { bound_ms, workload, until_ms, work } = await startCalmClients(cluster, random, timings);
     const master = await awaitStableMaster(cluster, timings, bound_ms);
     const corrupted = random.pick(cluster.ids.filter((id) => id !== master.id));
     const node = cluster.member(corrupted).node as NonNullable<SimMember['node']>;
