@@ -22,13 +22,23 @@ import { Engine, type PreparedRestore } from '../../database/engine';
 import type { EngineLimits } from '../../database/limits';
 import { INDEX_MAX, isBoundedCount, isSha256Hex } from '../replication/bounds';
 import type { Entry } from '../replication/messages';
+import type { ErrorBody } from '../../utils/errors';
 import { checkLogPayload } from './payload-validation';
 
 /** What a log entry carries: a command and the context the master fixed for it. */
 export interface LogPayload {
   command: Command;
   context: ApplyContext;
+  /**
+   * A SQL write the master ran as a trial within the write budget before it
+   * proposed it. A SQL entry without it (a log written by an older ddb) is
+   * tried by each node before it applies it (apply-gate.ts).
+   */
+  tried?: true;
 }
+
+/** Refusals kept for replays after a repair (content-check.ts): far more than a log holds untried entries. */
+const REFUSALS_MAX = 1024;
 
 const GENESIS_HASH = '0'.repeat(64);
 
@@ -56,6 +66,8 @@ export class AppliedState {
   private appliedIndex = 0;
   private stateHash = GENESIS_HASH;
   private contentHash = GENESIS_HASH;
+  /** Entries this node tried and will not run (apply-gate.ts), by index, with the term they had and the error that stands for their result. */
+  private readonly refusals = new Map<number, { term: number; error: ErrorBody }>();
 
   constructor(
     readonly limits?: EngineLimits,
@@ -87,7 +99,9 @@ export class AppliedState {
     if (entry.index !== this.appliedIndex + 1) {
       throw new Error(`apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
     }
-    const result = entry.data === null ? null : this.applyPayload(entry.data);
+    const refusal = this.refusals.get(entry.index);
+    const refused = refusal !== undefined && refusal.term === entry.term ? refusal.error : null;
+    const result = entry.data === null ? null : refused !== null ? { ok: false as const, error: refused } : this.applyPayload(entry.data);
     this.stateHash = createHash('sha256')
       .update(this.stateHash)
       .update(JSON.stringify([entry.index, entry.term, entry.data]))
@@ -98,6 +112,19 @@ export class AppliedState {
       .digest('hex');
     this.appliedIndex = entry.index;
     return result;
+  }
+
+  /**
+   * From now on, applying the entry at `index` of `term` does not run it: its
+   * result is `error`, and the hash chains go on as if it had been its result
+   * (every node that refuses it alike stays the same as the others).
+   */
+  refuse(index: number, term: number, error: ErrorBody): void {
+    this.refusals.set(index, { term, error });
+    for (const oldest of this.refusals.keys()) {
+      if (this.refusals.size <= REFUSALS_MAX) break;
+      this.refusals.delete(oldest);
+    }
   }
 
   /** The data's hash at the indexes the content chain takes it in (undefined elsewhere, null when too large). */

@@ -19,6 +19,7 @@ import type { Entry, InstallSnapshot, Message, ReadState, ReplicaStatus, Snapsho
 import { snapshotChecksum } from '../replication/peer-validation';
 import { Replica } from '../replication/replica';
 import { AppliedState, type DataCheckSettings, type LogPayload, type PreparedState } from './applied-state';
+import { ApplyGate } from './apply-gate';
 import { ChangeSignal } from './change-signal';
 import { ContentCheck } from './content-check';
 import { Compaction, IMAGE_IN_STORAGE } from './compaction';
@@ -67,6 +68,7 @@ export class DdbNode implements DatabaseService {
   readonly timing: Timing;
   private readonly machine: AppliedState;
   private readonly sql: SqlExecutor;
+  private readonly gate: ApplyGate;
   /** The snapshot being sent to slaves, while it is (outgoingSnapshot). */
   private outgoing: { snapshot: Snapshot; checksum: string; used_ms: number } | null = null;
   private readonly checksums = new WeakMap<Uint8Array, string>();
@@ -97,6 +99,18 @@ export class DdbNode implements DatabaseService {
     const { value_size_max_bytes, result_size_max_bytes, database_size_max_bytes } = config;
     this.machine = new AppliedState({ value_size_max_bytes, result_size_max_bytes, database_size_max_bytes }, options.data_check);
     this.sql = environment.sqlExecutor?.(this.machine) ?? new InlineSqlExecutor(this.machine);
+    this.gate = new ApplyGate({
+      applied_index: () => this.machine.applied_index,
+      apply: (entry) => this.applyEntry(entry),
+      refuse: (entry, error) => {
+        this.machine.refuse(entry.index, entry.term, error);
+        // The executors would run it as they follow the node: they start again from an image that has it refused.
+        this.sql.restored();
+      },
+      trial: (command, context) => this.sql.trial(command, context),
+      appliedLater: () => this.appliedOutsidePass(),
+      logger: options.logger,
+    });
     this.content = new ContentCheck({
       self_id: self.id,
       machine: this.machine,
@@ -202,6 +216,7 @@ export class DdbNode implements DatabaseService {
     this.ticker?.cancel();
     this.content.stop();
     this.loop.stop();
+    this.gate.close();
     this.proposals.failAll('the node is shutting down');
     this.environment.transport.close();
     this.environment.storage.close();
@@ -220,6 +235,7 @@ export class DdbNode implements DatabaseService {
     this.ticker?.cancel();
     this.content.stop();
     this.loop.stop();
+    this.gate.close();
     this.dropPrepared();
     this.sql.close();
     this.machine.close();
@@ -293,7 +309,7 @@ export class DdbNode implements DatabaseService {
       passStarted: () => transport.passStarted(),
       installSnapshot: (snapshot) => this.installSnapshot(snapshot),
       send: (messages) => transport.send(this.withSnapshotImages(messages)),
-      apply: (entries) => entries.forEach((entry) => this.applyEntry(entry)),
+      apply: (entries) => this.gate.push(entries),
       readsConfirmed: (states: ReadState[]) => this.reads.confirmed(states),
       passEnded: () => this.afterPass(),
       takeBetweenPasses: () => this.compaction.takeInstall(),
@@ -410,6 +426,7 @@ export class DdbNode implements DatabaseService {
     this.replica.snapshotStored(snapshot.meta.last_index, IMAGE_IN_STORAGE);
     droppedImage(snapshot.data.byteLength);
     this.proposals.skippedTo(snapshot.meta.last_index);
+    this.gate.restored(this.machine.applied_index);
     this.options.logger.info('installed snapshot from the master', { last_index: snapshot.meta.last_index });
   }
 
@@ -428,7 +445,15 @@ export class DdbNode implements DatabaseService {
     this.compaction.last_applied_term = meta.last_term;
     this.sql.restored();
     this.proposals.skippedTo(meta.last_index);
+    this.gate.restored(this.machine.applied_index);
     this.environment.observer?.restored(meta, this.machine);
+  }
+
+  /** The apply gate applied entries after a trial, outside a pass: what afterPass tells of applied entries, and a pass for the rest (compaction). */
+  private appliedOutsidePass(): void {
+    this.reads.applied(this.machine.applied_index);
+    this.changes.notify();
+    this.loop.schedule();
   }
 
   // ---- the public API (DatabaseService) ----------------------------------

@@ -15,14 +15,16 @@ export function checkCommandWithin(command: unknown, body_limit_bytes: number): 
   if (bytes > body_limit_bytes) throw new InvalidCommand(`a command of ${bytes} bytes is over the body limit of ${body_limit_bytes}`);
 }
 
-/** Throws InvalidCommand unless `data` is null or a {command, context} that passes. */
+/** Throws InvalidCommand unless `data` is null or a {command, context[, tried: true]} that passes. */
 export function checkLogPayload(data: unknown, body_limit_bytes: number): void {
   if (data === null) return;
   if (typeof data !== 'object' || Array.isArray(data)) throw new InvalidCommand('an entry must carry null or {command, context}');
   let count = 0;
   for (const key in data) if (Object.prototype.hasOwnProperty.call(data, key)) count += 1;
-  const { command, context } = data as { command?: unknown; context?: unknown };
-  if (count !== 2 || command === undefined || context === undefined) throw new InvalidCommand('an entry must carry exactly {command, context}');
+  const { command, context, tried } = data as { command?: unknown; context?: unknown; tried?: unknown };
+  if (count !== (tried === undefined ? 2 : 3) || command === undefined || context === undefined || (tried !== undefined && tried !== true)) {
+    throw new InvalidCommand('an entry must carry exactly {command, context} and, for a SQL write tried by the master, tried: true');
+  }
   checkContext(context);
   checkCommandWithin(command, body_limit_bytes);
 }

@@ -88,8 +88,9 @@ export class WritePath {
     const context = { timestamp_ms: clock.now_ms(), seed: this.parts.randomSeed() };
     // SQL may run for ever (a recursive CTE) or long enough to stall every node that
     // applies it: it enters the log only after a trial run ended within budget.
-    if (command.type === 'sql') await this.parts.trial(command, context);
-    const proposal = replica.propose({ command, context });
+    const tried = command.type === 'sql';
+    if (tried) await this.parts.trial(command, context);
+    const proposal = replica.propose({ command, context, ...(tried ? { tried } : {}) });
     if (!proposal.ok) {
       if (proposal.reason === 'busy') throw noMaster('the master has too many uncommitted writes; retry');
       const master = replica.masterId();

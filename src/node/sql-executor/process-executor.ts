@@ -23,7 +23,7 @@ import type { Logger } from '../../../utils/logger';
 import type { Entry } from '../../replication/messages';
 import type { AppliedState, LogPayload } from '../applied-state';
 import type { FromExecutor, ToExecutor, Work } from './executor-messages';
-import type { SqlExecutor } from './sql-executor';
+import { ExecutorEnded, StatementStopped, type SqlExecutor } from './sql-executor';
 import { bytesOf, droppedImage } from '../large-garbage';
 
 export interface ProcessExecutorOptions {
@@ -88,10 +88,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
   }
 
   async trial(command: Command, context: ApplyContext): Promise<void> {
-    await this.submit({ kind: 'trial', command, context }, this.options.trial_timeout_ms).catch((error: unknown) => {
-      // The trial's own SQL errors are apply's too: the write goes to the log and fails the same way on every node.
-      if (error instanceof DdbError && (error.code === 'QUERY_TIMEOUT' || error.message.startsWith(EXECUTOR_ENDED))) throw error;
-    });
+    await this.submit({ kind: 'trial', command, context }, this.options.trial_timeout_ms);
   }
 
   applied(entry: Entry<LogPayload>): void {
@@ -224,6 +221,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
       this.finishCurrent(new DdbError('INTERNAL', 'the SQL executor diverged from this node; retry'));
       return;
     }
+    // A trial's own SQL error is apply's too: the write goes to the log and fails the same way on every node.
+    if (job.work.kind === 'trial') return this.finishCurrent({ value: undefined });
     this.finishCurrent(message.result.ok ? { value: message.result.value } : errorFromBody(message.result.error));
   }
 
@@ -259,9 +258,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
       this.child = null;
       this.removeImageFile();
       this.options.logger.error('the SQL executor process ended', { code, signal });
-      this.finishCurrent(
-        new DdbError('SQL_ERROR', `${EXECUTOR_ENDED} (code ${String(code)}, signal ${String(signal)}): the statement may need more memory than this node has; nothing was changed`),
-      );
+      this.finishCurrent(new ExecutorEnded(code, signal));
     });
     return child;
   }
@@ -296,8 +293,6 @@ export class ProcessSqlExecutor implements SqlExecutor {
     this.idleTimer = null;
   }
 }
-
-const EXECUTOR_ENDED = 'the SQL executor ended while running this statement';
 
 /** Numbers the image files of every executor of this process. */
 let load_count = 0;
@@ -356,7 +351,8 @@ async function writeParts(file: string, parts: Uint8Array[]): Promise<void> {
 function timedOut(job: Job, phase: 'waiting' | 'running'): DdbError {
   const what = job.work.kind === 'query' ? 'this read' : "this write's trial run on the master";
   const how = phase === 'running' ? `ran longer than ${job.timeout_ms} ms and was stopped` : `waited longer than ${job.timeout_ms} ms behind other SQL on this node`;
-  return new DdbError('QUERY_TIMEOUT', `${what} ${how}; nothing was changed`, { timeout_ms: job.timeout_ms });
+  const message = `${what} ${how}; nothing was changed`;
+  return phase === 'running' ? new StatementStopped('QUERY_TIMEOUT', message, { timeout_ms: job.timeout_ms }) : new DdbError('QUERY_TIMEOUT', message, { timeout_ms: job.timeout_ms });
 }
 
 /** The compiled executor beside this file; under ts-jest (sources run as .ts) the one the build put in dist/. */
