@@ -37,6 +37,7 @@ import { ProposalWaiters } from './waiters';
 import { WritePath } from './write-path';
 import { APPEND_BYTES_MAX, entryBytes } from './payload-bytes';
 import { droppedImage } from './large-garbage';
+import { OutgoingSnapshot } from './outgoing-snapshot';
 import { InlineSqlExecutor } from './sql-executor/inline-executor';
 import type { SqlExecutor } from './sql-executor/sql-executor';
 import type { Timer } from './clock';
@@ -50,9 +51,6 @@ export interface NodeOptions {
   /** When the content chain takes in the data's hash (applied-state.ts); the simulator checks more often than the default. */
   data_check?: DataCheckSettings;
 }
-
-/** How long an image sent to a slave stays in memory after it was last sent. */
-const OUTGOING_SNAPSHOT_KEEP_MS = 30_000;
 
 /** Limits of the replica, named with their unit last. */
 export const REPLICA_LIMITS = {
@@ -69,8 +67,8 @@ export class DdbNode implements DatabaseService {
   private readonly machine: AppliedState;
   private readonly sql: SqlExecutor;
   private readonly gate: ApplyGate;
-  /** The snapshot being sent to slaves, while it is (outgoingSnapshot). */
-  private outgoing: { snapshot: Snapshot; checksum: string; used_ms: number } | null = null;
+  /** The snapshot from storage being sent to slaves, while it is. */
+  private readonly outgoing: OutgoingSnapshot;
   private readonly checksums = new WeakMap<Uint8Array, string>();
   /** The image of the snapshot the replica took from the master, loaded once on arrival and installed as it is. */
   private prepared: { snapshot: Snapshot; state: PreparedState } | null = null;
@@ -99,6 +97,15 @@ export class DdbNode implements DatabaseService {
     const { value_size_max_bytes, result_size_max_bytes, database_size_max_bytes } = config;
     this.machine = new AppliedState({ value_size_max_bytes, result_size_max_bytes, database_size_max_bytes }, options.data_check);
     this.sql = environment.sqlExecutor?.(this.machine) ?? new InlineSqlExecutor(this.machine);
+    this.outgoing = new OutgoingSnapshot({
+      loadSnapshot: () => storage.loadSnapshot(),
+      clock,
+      logger: options.logger,
+      send: (messages) => {
+        if (!this.stopped) environment.transport.send(messages);
+      },
+      failed: (error) => this.failed(error),
+    });
     this.gate = new ApplyGate({
       applied_index: () => this.machine.applied_index,
       apply: (entry) => this.applyEntry(entry),
@@ -221,6 +228,7 @@ export class DdbNode implements DatabaseService {
     this.environment.transport.close();
     this.environment.storage.close();
     this.dropPrepared();
+    this.outgoing.close();
     this.sql.close();
     this.machine.close();
   }
@@ -237,6 +245,7 @@ export class DdbNode implements DatabaseService {
     this.loop.stop();
     this.gate.close();
     this.dropPrepared();
+    this.outgoing.close();
     this.sql.close();
     this.machine.close();
   }
@@ -282,6 +291,8 @@ export class DdbNode implements DatabaseService {
     if (this.replica.receivedSnapshot() !== snapshot) return this.machine.discard(state);
     this.dropPrepared();
     this.prepared = { snapshot, state };
+    // The channel checked the image against it: should this node send the image on, it need not hash it again.
+    if (message.checksum !== undefined) this.checksums.set(snapshot.data, message.checksum);
   }
 
   proposeForwarded(writes: ForwardedWrite[]): Promise<ForwardAnswer[]> {
@@ -319,11 +330,7 @@ export class DdbNode implements DatabaseService {
   }
 
   private afterPass(): void {
-    // An image not sent for a while goes back to disk only (memory the size of the database).
-    if (this.outgoing !== null && this.environment.clock.now_ms() - this.outgoing.used_ms > OUTGOING_SNAPSHOT_KEEP_MS) {
-      droppedImage(this.outgoing.snapshot.data.byteLength);
-      this.outgoing = null;
-    }
+    this.outgoing.expire();
     this.environment.transport.passEnded();
     this.reads.applied(this.machine.applied_index);
     this.compaction.maybeStart();
@@ -342,42 +349,22 @@ export class DdbNode implements DatabaseService {
   }
 
   /**
-   * Puts the image from storage into the snapshots the replica sends. Storage
-   * holds only the latest snapshot, which may be newer than the one a message
-   * names: a message built while a compaction was being installed (the
-   * replica stepped a slave's answer meanwhile) names the snapshot that
-   * compaction replaced. The newer one covers more of the same log, so it
-   * goes instead. Found by the node-level simulator; before, the node exited.
+   * Puts the image into the snapshots the replica sends: from storage
+   * (outgoing-snapshot.ts; a message whose image is still being read goes
+   * when it is), or the one the replica holds itself.
    */
   private withSnapshotImages(messages: Message<LogPayload>[]): Message<LogPayload>[] {
-    return messages.map((message) => {
-      if (message.type !== 'install_snapshot') return message;
-      // The replica may hold the image itself (one it received from a master): it is checksummed as it goes.
-      if (message.snapshot.data !== IMAGE_IN_STORAGE) return { ...message, checksum: this.checksumOf(message.snapshot.data) };
-      const outgoing = this.outgoingSnapshot(message.snapshot.meta.last_index);
-      if (outgoing === null || outgoing.snapshot.meta.last_index < message.snapshot.meta.last_index) {
-        throw new Error(`storage holds the snapshot at ${String(outgoing?.snapshot.meta.last_index)}, older than the ${message.snapshot.meta.last_index} the replica sends`);
+    const ready: Message<LogPayload>[] = [];
+    for (const message of messages) {
+      if (message.type !== 'install_snapshot') ready.push(message);
+      // The replica may hold the image itself (one it received from a master, whose checksum came with it).
+      else if (message.snapshot.data !== IMAGE_IN_STORAGE) ready.push({ ...message, checksum: this.checksumOf(message.snapshot.data) });
+      else {
+        const sent = this.outgoing.withImage(message);
+        if (sent !== null) ready.push(sent);
       }
-      return { ...message, snapshot: outgoing.snapshot, checksum: outgoing.checksum };
-    });
-  }
-
-  /**
-   * The snapshot image to send, from storage, kept while it is being sent:
-   * the replica sends a snapshot again every fail-over timeout until the slave
-   * answers, and reading and hashing a large image from disk each time held
-   * the master's thread long enough for its slaves to elect another.
-   */
-  private outgoingSnapshot(last_index: number): { snapshot: Snapshot; checksum: string } | null {
-    const cached = this.outgoing;
-    if (cached !== null && cached.snapshot.meta.last_index >= last_index) {
-      cached.used_ms = this.environment.clock.now_ms();
-      return cached;
     }
-    const snapshot = this.environment.storage.loadSnapshot();
-    if (snapshot === null) return null;
-    this.outgoing = { snapshot, checksum: snapshotChecksum(snapshot.data), used_ms: this.environment.clock.now_ms() };
-    return this.outgoing;
+    return ready;
   }
 
   private checksumOf(data: Uint8Array): string {

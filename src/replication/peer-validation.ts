@@ -196,3 +196,15 @@ export class PeerValidator {
 export function snapshotChecksum(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
+
+/** The same checksum, hashed a slice at a time with `pause()` between slices, so a large image does not hold the thread (~10 ms a slice here). */
+export async function snapshotChecksumInSlices(data: Uint8Array, pause: () => Promise<void>): Promise<string> {
+  const hash = createHash('sha256');
+  for (let offset = 0; offset < data.byteLength; offset += CHECKSUM_SLICE_BYTES) {
+    if (offset > 0) await pause();
+    hash.update(data.subarray(offset, Math.min(data.byteLength, offset + CHECKSUM_SLICE_BYTES)));
+  }
+  return hash.digest('hex');
+}
+
+const CHECKSUM_SLICE_BYTES = 16 * 1024 * 1024;

@@ -109,6 +109,15 @@ export function readFileIfExists(filePath: string): Buffer | null {
   }
 }
 
+export async function readFileIfExistsAsync(filePath: string): Promise<Buffer | null> {
+  try {
+    return await fs.promises.readFile(filePath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
 /** Cuts a torn tail off a file and makes the cut durable before anything is appended. */
 export function truncateDurably(filePath: string, bytes: number, fsync: boolean): void {
   const fd = fs.openSync(filePath, 'r+');

@@ -51,6 +51,7 @@ import {
 import {
   fsyncDirectoryAsync,
   readFileIfExists,
+  readFileIfExistsAsync,
   removeTemporary,
   replaceFileDurably,
   replaceFileDurablyAsync,
@@ -105,8 +106,12 @@ export interface LogStorage<T> {
    */
   prepareSnapshot(snapshot: SnapshotToSave): Promise<PreparedSnapshot>;
   installPrepared(prepared: PreparedSnapshot): Promise<boolean>;
-  /** The latest snapshot saved or recovered, image included; null if there is none. */
-  loadSnapshot(): Snapshot | null;
+  /**
+   * The latest snapshot saved or recovered, image included; null if there is
+   * none. Read off the event loop: a large image took the master's thread
+   * for longer than a fail-over timeout.
+   */
+  loadSnapshot(): Promise<Snapshot | null>;
   close(): void;
 }
 
@@ -200,9 +205,9 @@ export class Storage<T> implements LogStorage<T> {
   }
 
   /** Reads the snapshot file: the image is kept on disk, not in memory, between the rare times a slave needs it. */
-  loadSnapshot(): Snapshot | null {
+  async loadSnapshot(): Promise<Snapshot | null> {
     this.usableFd();
-    const bytes = readFileIfExists(this.paths.snapshot);
+    const bytes = await readFileIfExistsAsync(this.paths.snapshot);
     return bytes === null ? null : decodeSnapshotFile(bytes, this.paths.snapshot);
   }
 
@@ -493,8 +498,8 @@ export class InMemoryStorage<T> implements LogStorage<T> {
     return Promise.resolve(true);
   }
 
-  loadSnapshot(): Snapshot | null {
-    return this.snapshot;
+  loadSnapshot(): Promise<Snapshot | null> {
+    return Promise.resolve(this.snapshot);
   }
 
   close(): void {}

@@ -96,7 +96,7 @@ describe.each(implementations)('%s', (_name, make) => {
     storage.write({ hard_state: hard(2, 1), entries: entries(1, 6, 2) });
     await harness.settle(syncOf(storage));
     storage.saveSnapshot(snapshotAt(4, 2));
-    expect(storage.loadSnapshot()?.meta).toEqual({ last_index: 4, last_term: 2 });
+    expect((await storage.loadSnapshot())?.meta).toEqual({ last_index: 4, last_term: 2 });
     const recovered = harness.open().recovered();
     expect(recovered.snapshot?.meta).toEqual({ last_index: 4, last_term: 2 });
     expect(recovered.entries).toEqual(entries(5, 6, 2));

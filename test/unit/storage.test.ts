@@ -280,19 +280,20 @@ describe('Storage refuses what Raft never does, before writing anything', () => 
 });
 
 describe('Storage hands snapshot images out from disk', () => {
-  test('loadSnapshot reads the latest snapshot, saved or recovered', () => {
+  test('loadSnapshot reads the latest snapshot, saved or recovered', async () => {
     const dir = freshDir();
-    const reopened = withStorage(dir, (storage) => {
-      expect(storage.loadSnapshot()).toBeNull();
-      storage.save({ hard_state: hard(1, 1, 4), entries: entries(1, 4, 1) });
-      storage.saveSnapshot(snapshotAt(3, 1));
-      expect(storage.loadSnapshot()).toEqual(snapshotAt(3, 1));
-    });
-    expect(reopened.loadSnapshot()).toEqual(snapshotAt(3, 1));
+    const storage = Storage.open<Data>({ dir, fsync: false });
+    await expect(storage.loadSnapshot()).resolves.toBeNull();
+    storage.save({ hard_state: hard(1, 1, 4), entries: entries(1, 4, 1) });
+    storage.saveSnapshot(snapshotAt(3, 1));
+    await expect(storage.loadSnapshot()).resolves.toEqual(snapshotAt(3, 1));
+    storage.close();
+    const reopened = Storage.open<Data>({ dir, fsync: false });
+    await expect(reopened.loadSnapshot()).resolves.toEqual(snapshotAt(3, 1));
     reopened.close();
   });
 
-  test('releaseRecovered drops the recovered image and entries, not the files', () => {
+  test('releaseRecovered drops the recovered image and entries, not the files', async () => {
     const dir = freshDir();
     const reopened = withStorage(dir, (storage) => {
       storage.save({ hard_state: hard(1, 1, 4), entries: entries(1, 4, 1) });
@@ -301,7 +302,7 @@ describe('Storage hands snapshot images out from disk', () => {
     expect(reopened.recovered().snapshot).toEqual(snapshotAt(3, 1));
     reopened.releaseRecovered();
     expect(reopened.recovered()).toMatchObject({ hard_state: hard(1, 1, 4), snapshot: null, entries: [] });
-    expect(reopened.loadSnapshot()).toEqual(snapshotAt(3, 1));
+    await expect(reopened.loadSnapshot()).resolves.toEqual(snapshotAt(3, 1));
     reopened.close();
   });
 });
@@ -418,14 +419,14 @@ describe('Storage durability calls', () => {
 });
 
 describe('InMemoryStorage and openStorage', () => {
-  test('in-memory storage recovers nothing, touches no file, and holds only its latest snapshot', () => {
+  test('in-memory storage recovers nothing, touches no file, and holds only its latest snapshot', async () => {
     const write = jest.spyOn(fs, 'writeSync');
     const storage = InMemoryStorage.open<Data>();
-    expect(storage.loadSnapshot()).toBeNull();
+    await expect(storage.loadSnapshot()).resolves.toBeNull();
     storage.save({ hard_state: hard(5, 1), entries: entries(1, 3, 5) });
     storage.saveSnapshot(snapshotAt(2, 5));
     expect(storage.recovered()).toEqual({ hard_state: hard(0, null), snapshot: null, entries: [], torn_bytes: 0 });
-    expect(storage.loadSnapshot()).toEqual(snapshotAt(2, 5));
+    await expect(storage.loadSnapshot()).resolves.toEqual(snapshotAt(2, 5));
     storage.close();
     expect(write).not.toHaveBeenCalled();
   });
@@ -536,7 +537,7 @@ describe('prepareSnapshot() then installPrepared(): a compaction written off the
     const prepared = await storage.prepareSnapshot(snapshotAt(3, 1));
     storage.saveSnapshot(snapshotAt(20, 1)); // from the master, meanwhile
     expect(await storage.installPrepared(prepared)).toBe(false);
-    expect(storage.loadSnapshot()).toEqual(snapshotAt(20, 1));
+    await expect(storage.loadSnapshot()).resolves.toEqual(snapshotAt(20, 1));
     expect(fs.readdirSync(dir).sort()).toEqual([LOG_FILE_NAME, SNAPSHOT_FILE_NAME]);
     storage.close();
   });
@@ -551,11 +552,11 @@ describe('prepareSnapshot() then installPrepared(): a compaction written off the
 
     const memory = InMemoryStorage.open<Data>();
     const prepared = await memory.prepareSnapshot(snapshotAt(3, 1));
-    expect(memory.loadSnapshot()).toBeNull();
+    await expect(memory.loadSnapshot()).resolves.toBeNull();
     expect(await memory.installPrepared(prepared)).toBe(true);
-    expect(memory.loadSnapshot()).toEqual(snapshotAt(3, 1));
+    await expect(memory.loadSnapshot()).resolves.toEqual(snapshotAt(3, 1));
     memory.saveSnapshot(snapshotAt(9, 1));
     expect(await memory.installPrepared(await memory.prepareSnapshot(snapshotAt(5, 1)))).toBe(false);
-    expect(memory.loadSnapshot()).toEqual(snapshotAt(9, 1));
+    await expect(memory.loadSnapshot()).resolves.toEqual(snapshotAt(9, 1));
   });
 });

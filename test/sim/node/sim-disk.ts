@@ -186,9 +186,9 @@ export class SimStorage<T> implements LogStorage<T> {
     );
   }
 
-  loadSnapshot(): Snapshot | null {
+  loadSnapshot(): Promise<Snapshot | null> {
     const snapshot = this.disk.snapshot;
-    return snapshot === null ? null : { meta: { ...snapshot.meta }, data: new Uint8Array(snapshot.data) };
+    return Promise.resolve(snapshot === null ? null : { meta: { ...snapshot.meta }, data: new Uint8Array(snapshot.data) });
   }
 
   /** A clean stop writes the commit index no record carried yet, as Storage.close() does. */
