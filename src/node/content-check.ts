@@ -25,7 +25,8 @@
  */
 import type { Logger } from '../../utils/logger';
 import type { Entry, InstallSnapshot, ReplicaStatus } from '../replication/messages';
-import { snapshotChecksum } from '../replication/peer-validation';
+import { snapshotChecksumInSlices } from '../replication/peer-validation';
+import type { OutgoingInstall } from '../replication/snapshot-stream';
 import type { AppliedState, LogPayload } from './applied-state';
 import type { Clock, Timer } from './clock';
 import type { AppliedHashes, CheckpointAnswer, CheckpointRequest, PeerTransport, RepairAnswer } from './peer-transport';
@@ -184,22 +185,19 @@ export class ContentCheck {
     }
     this.repair_sent_ms.set(from, now_ms);
     const { machine } = this.parts;
-    const data = Buffer.concat(machine.snapshotParts());
+    // The engine's pieces as they are (one copy of the data, not two), hashed a slice at a time between other work.
+    const image = machine.snapshotParts();
+    const meta = { last_index: machine.applied_index, last_term: this.parts.appliedTerm() };
     const live_ids = [this.parts.self_id, ...status.peers.filter((peer) => peer.alive).map((peer) => peer.id)];
-    const message: InstallSnapshot = {
-      type: 'install_snapshot',
-      from: this.parts.self_id,
-      to: from,
-      term: status.term,
-      snapshot: { meta: { last_index: machine.applied_index, last_term: this.parts.appliedTerm() }, data },
-      checksum: snapshotChecksum(data),
-      live_ids,
-      read_context: 0,
-      repair: true,
-    };
-    this.parts.logger.warn(`sending this master's image to node ${from} to repair its data`, { node: from, index: machine.applied_index, bytes: data.byteLength });
-    this.parts.transport.send([message]);
-    return { ok: true, index: machine.applied_index };
+    const bytes = image.reduce((sum, piece) => sum + piece.byteLength, 0);
+    this.parts.logger.warn(`sending this master's image to node ${from} to repair its data`, { node: from, index: meta.last_index, bytes });
+    const pause = () => new Promise<void>((resolve) => this.parts.clock.soon(resolve));
+    void snapshotChecksumInSlices(image, pause).then((checksum) => {
+      if (this.timer === null) return; // stopped meanwhile
+      const message: OutgoingInstall = { type: 'install_snapshot', from: this.parts.self_id, to: from, term: status.term, snapshot: { meta, data: image }, checksum, live_ids, read_context: 0, repair: true };
+      this.parts.transport.sendRepair(message);
+    });
+    return { ok: true, index: meta.last_index };
   }
 
   // ---- the slave's side ------------------------------------------------------

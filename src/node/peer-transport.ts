@@ -8,6 +8,7 @@
 import type { Command } from '../../database/commands';
 import type { ErrorBody } from '../../utils/errors';
 import type { Message } from '../replication/messages';
+import type { OutgoingInstall } from '../replication/snapshot-stream';
 import type { LogPayload } from './applied-state';
 
 export type NodeMessage = Message<LogPayload>;
@@ -51,6 +52,8 @@ export interface PeerTransport {
   readIndex(master_id: number, timeout_ms: number): Promise<ReadIndexAnswer>;
   /** The master's hashes at the slave's index. Rejects when the request failed. */
   checkpoint(master_id: number, request: CheckpointRequest, timeout_ms: number): Promise<CheckpointAnswer>;
+  /** The master's image to a slave that asked for it (marked repair), in pieces sent in order as one image. */
+  sendRepair(message: OutgoingInstall): void;
   /** Asks the master for its image now (an install_snapshot marked repair). Rejects when the request failed. */
   requestRepair(master_id: number, timeout_ms: number): Promise<RepairAnswer>;
   /** A ready pass took its work: requests received so far are answered by what it sends. */

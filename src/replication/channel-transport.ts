@@ -35,8 +35,7 @@ import {
   clientProof,
   verifyClientProof,
 } from './peer-handshake';
-import type { InstallSnapshot } from './messages';
-import { SnapshotAssembly, sendSnapshotParts, type PartSink } from './snapshot-stream';
+import { SnapshotAssembly, sendSnapshotParts, type OutgoingInstall, type PartSink } from './snapshot-stream';
 
 /** What the transport hands in: the node's side of peer traffic. */
 export interface PeerHandlers {
@@ -198,8 +197,16 @@ export class ChannelTransport implements PeerTransport {
     }
   }
 
+  /** A repair image (content-check.ts), its image in the pieces the engine made; dropped when not connected. */
+  sendRepair(message: OutgoingInstall): void {
+    const peer = this.outbound.get(message.to);
+    if (peer === undefined) throw new Error(`message for unknown peer ${message.to}`);
+    if (peer.connection === null) return this.dial(peer);
+    this.sendSnapshot(peer, peer.connection, message);
+  }
+
   /** Starts a snapshot's parts (snapshot-stream.ts), unless the same one is on its way, or arrived lately, on this connection. */
-  private sendSnapshot(peer: Outbound, connection: PeerConnection, message: InstallSnapshot): void {
+  private sendSnapshot(peer: Outbound, connection: PeerConnection, message: OutgoingInstall): void {
     const last_index = message.snapshot.meta.last_index;
     const current = peer.snapshot;
     const same_connection = current !== null && current.connection === connection && connection.open;
@@ -227,7 +234,7 @@ export class ChannelTransport implements PeerTransport {
   }
 
   /** Writes a snapshot's parts on `connection` (snapshot-stream.ts); false when it closed or `cancelled` said stop. */
-  private sendParts(connection: PeerConnection, message: InstallSnapshot, cancelled: () => boolean): Promise<boolean> {
+  private sendParts(connection: PeerConnection, message: OutgoingInstall, cancelled: () => boolean): Promise<boolean> {
     const sink: PartSink = {
       get open() {
         return connection.open;

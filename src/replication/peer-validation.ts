@@ -197,12 +197,21 @@ export function snapshotChecksum(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The same checksum, hashed a slice at a time with `pause()` between slices, so a large image does not hold the thread (~10 ms a slice here). */
-export async function snapshotChecksumInSlices(data: Uint8Array, pause: () => Promise<void>): Promise<string> {
+/**
+ * The same checksum of an image (or of its parts, in order), hashed a slice
+ * at a time with `pause()` between slices, so a large image does not hold
+ * the thread (~10 ms a slice here).
+ */
+export async function snapshotChecksumInSlices(image: Uint8Array | readonly Uint8Array[], pause: () => Promise<void>): Promise<string> {
   const hash = createHash('sha256');
-  for (let offset = 0; offset < data.byteLength; offset += CHECKSUM_SLICE_BYTES) {
-    if (offset > 0) await pause();
-    hash.update(data.subarray(offset, Math.min(data.byteLength, offset + CHECKSUM_SLICE_BYTES)));
+  let hashed = 0;
+  for (const part of image instanceof Uint8Array ? [image] : image) {
+    for (let offset = 0; offset < part.byteLength; offset += CHECKSUM_SLICE_BYTES) {
+      if (hashed > 0) await pause();
+      const slice = part.subarray(offset, Math.min(part.byteLength, offset + CHECKSUM_SLICE_BYTES));
+      hash.update(slice);
+      hashed += slice.byteLength;
+    }
   }
   return hash.digest('hex');
 }

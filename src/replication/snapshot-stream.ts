@@ -14,7 +14,7 @@
  * checked after (peer-validation.ts), before anything is replaced.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import type { InstallSnapshot } from './messages';
+import type { InstallSnapshot, SnapshotMeta } from './messages';
 import { PeerProtocolError } from './peer-frames';
 
 /** Bytes per SNAPSHOT_PART frame. */
@@ -35,20 +35,34 @@ export interface PartSink {
   drained(): Promise<void>;
 }
 
+/**
+ * An install_snapshot as it is sent: its image may be in pieces, sent in
+ * order as one image (a repair image straight from the engine's databases,
+ * not copied into one buffer first).
+ */
+export type OutgoingInstall = Omit<InstallSnapshot, 'snapshot'> & { snapshot: { meta: SnapshotMeta; data: Uint8Array | readonly Uint8Array[] } };
+
+function pieces(message: OutgoingInstall): readonly Uint8Array[] {
+  const { data } = message.snapshot;
+  return data instanceof Uint8Array ? [data] : data;
+}
+
 /** The install_snapshot's SNAPSHOT_BEGIN text: the message with its image left out, and the image's length. */
-export function beginHeader(message: InstallSnapshot): string {
-  const { data, ...snapshot } = message.snapshot;
-  return JSON.stringify({ message: { ...message, snapshot }, bytes: data.byteLength });
+export function beginHeader(message: OutgoingInstall): string {
+  const { data: _image, ...snapshot } = message.snapshot;
+  const bytes = pieces(message).reduce((sum, piece) => sum + piece.byteLength, 0);
+  return JSON.stringify({ message: { ...message, snapshot }, bytes });
 }
 
 /** Sends one snapshot's parts; resolves true once every part was written, false if the connection closed or `cancelled()` said stop. */
-export async function sendSnapshotParts(sink: PartSink, message: InstallSnapshot, cancelled: () => boolean): Promise<boolean> {
-  const data = message.snapshot.data;
+export async function sendSnapshotParts(sink: PartSink, message: OutgoingInstall, cancelled: () => boolean): Promise<boolean> {
   if (!sink.sendBegin(beginHeader(message))) return false;
-  for (let offset = 0; offset < data.byteLength; offset += SNAPSHOT_PART_BYTES) {
-    while (sink.open && sink.backlog_bytes > SNAPSHOT_SEND_BACKLOG_BYTES) await sink.drained();
-    if (!sink.open || cancelled()) return false;
-    if (!sink.sendPart(data.subarray(offset, Math.min(data.byteLength, offset + SNAPSHOT_PART_BYTES)))) return false;
+  for (const piece of pieces(message)) {
+    for (let offset = 0; offset < piece.byteLength; offset += SNAPSHOT_PART_BYTES) {
+      while (sink.open && sink.backlog_bytes > SNAPSHOT_SEND_BACKLOG_BYTES) await sink.drained();
+      if (!sink.open || cancelled()) return false;
+      if (!sink.sendPart(piece.subarray(offset, Math.min(piece.byteLength, offset + SNAPSHOT_PART_BYTES)))) return false;
+    }
   }
   return true;
 }

@@ -12,6 +12,7 @@
 import type { CheckpointAnswer, CheckpointRequest, ForwardAnswer, ForwardedWrite, NodeMessage, PeerTransport, ReadIndexAnswer, RepairAnswer } from '../../../src/node/peer-transport';
 import type { DdbNode } from '../../../src/node/node';
 import type { PeerInspector } from '../../../src/replication/channel-transport';
+import type { OutgoingInstall } from '../../../src/replication/snapshot-stream';
 import type { SimClock } from './sim-clock';
 import type { SimLinks } from './sim-links';
 import type { Scheduler } from './scheduler';
@@ -55,6 +56,13 @@ export class SimTransport implements PeerTransport {
         });
       }
     }
+  }
+
+  /** Put together as the real channel's receiver does. */
+  sendRepair(message: OutgoingInstall): void {
+    const { data } = message.snapshot;
+    const image = data instanceof Uint8Array ? data : new Uint8Array(Buffer.concat(data));
+    this.send([{ ...message, snapshot: { meta: message.snapshot.meta, data: image } }]);
   }
 
   forwardWrites(master_id: number, writes: ForwardedWrite[], timeout_ms: number): Promise<ForwardAnswer[]> {
