@@ -37,7 +37,11 @@ export interface LogPayload {
   tried?: true;
 }
 
-/** Refusals kept for replays after a repair (content-check.ts): far more than a log holds untried entries. */
+/**
+ * Refusals kept for replays after a repair (content-check.ts), the latest
+ * ones: a refusal is a statement that ran past statement_timeout_ms twice,
+ * which an old log holds a few of, not thousands.
+ */
 const REFUSALS_MAX = 1024;
 
 const GENESIS_HASH = '0'.repeat(64);

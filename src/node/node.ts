@@ -114,8 +114,9 @@ export class DdbNode implements DatabaseService {
         // The executors would run it as they follow the node: they start again from an image that has it refused.
         this.sql.restored();
       },
-      trial: (command, context) => this.sql.trial(command, context),
+      trial: (command, context) => this.sql.trial(command, context, config.statement_timeout_ms),
       appliedLater: () => this.appliedOutsidePass(),
+      failed: (error) => this.failed(error),
       logger: options.logger,
     });
     this.content = new ContentCheck({
@@ -436,7 +437,7 @@ export class DdbNode implements DatabaseService {
     this.environment.observer?.restored(meta, this.machine);
   }
 
-  /** The apply gate applied entries after a trial, outside a pass: what afterPass tells of applied entries, and a pass for the rest (compaction). */
+  /** The apply gate applied entries after a trial, outside a pass: what afterPass tells of applied entries (compaction waits for the next pass). */
   private appliedOutsidePass(): void {
     this.reads.applied(this.machine.applied_index);
     this.changes.notify();

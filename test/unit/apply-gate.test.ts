@@ -2,7 +2,8 @@
  * The apply gate against a real AppliedState and a real SQL executor process:
  * a SQL write from a log written before the master tried writes (no `tried`
  * mark) is tried before it is applied; one that never ends is refused, the
- * same way on two nodes, and the entries after it apply; marked entries pass
+ * same way on two nodes, and the entries after it apply; one that overran
+ * once and then ended is applied; marked entries pass
  * untried; a snapshot that covers a held entry drops it; a trial that could
  * not run is run again, and nothing is applied untried meanwhile.
  */
@@ -10,6 +11,7 @@ import type { Command } from '../../database/commands';
 import { ApplyGate, needsTrial } from '../../src/node/apply-gate';
 import { AppliedState, type LogPayload } from '../../src/node/applied-state';
 import { ProcessSqlExecutor } from '../../src/node/sql-executor/process-executor';
+import { StatementStopped } from '../../src/node/sql-executor/sql-executor';
 import type { Entry } from '../../src/replication/messages';
 import { DdbError } from '../../utils/errors';
 import { createSilentLogger } from '../../utils/logger';
@@ -65,6 +67,9 @@ function gatedNode(trial?: (command: Command) => Promise<void>): GatedNode {
       return trial === undefined ? executor.trial(command, entry_context) : trial(command);
     },
     appliedLater: () => undefined,
+    failed: (error) => {
+      throw error;
+    },
     logger: createSilentLogger(),
   });
   started.push(node);
@@ -99,8 +104,9 @@ it('tries untried SQL writes, refuses the one that never ends the same way on tw
   }
   for (const node of nodes) {
     await pollUntil(() => node.state.applied_index === 5 || null, { timeout_ms: 20_000, interval_ms: 20, what: 'the gate to apply the whole log' });
-    expect(node.trials).toBe(2);
-    expect(node.results.get(3)).toEqual({ ok: false, error: { code: 'QUERY_TIMEOUT', message: expect.stringMatching(/older ddb, ran past the write budget/) } });
+    // The one that never ends is tried twice (the second time in a fresh executor) before it is refused.
+    expect(node.trials).toBe(3);
+    expect(node.results.get(3)).toEqual({ ok: false, error: { code: 'QUERY_TIMEOUT', message: expect.stringMatching(/older ddb, ran past statement_timeout_ms when tried, twice/) } });
     expect(node.results.get(2)).toMatchObject({ ok: true });
     expect(ids(node.state)).toEqual(['a', 'b']);
   }
@@ -141,6 +147,20 @@ it('a snapshot that covers the held entry drops it and its trial, and the entrie
   await new Promise((resolve) => setImmediate(resolve));
   expect(node.state.applied_index).toBe(5);
   expect(ids(node.state)).toEqual(['a', 'b']);
+});
+
+it('a write that ran past its budget once and ended the second time is applied, not refused', async () => {
+  let overruns = 1;
+  const node = gatedNode(async () => {
+    if (overruns > 0) {
+      overruns -= 1;
+      throw new StatementStopped('QUERY_TIMEOUT', 'slowed down by the executor catching up');
+    }
+  });
+  node.gate.push(log().slice(0, 2));
+  await pollUntil(() => node.state.applied_index === 2 || null, { timeout_ms: 5000, interval_ms: 10, what: 'the entry applied after its second trial' });
+  expect(node.trials).toBe(2);
+  expect(node.results.get(2)).toMatchObject({ ok: true });
 });
 
 it('a trial that could not run is run again, and the entry waits for it', async () => {

@@ -31,8 +31,8 @@ export class SqlExecutorPool implements SqlExecutor {
     return this.leastLoaded().query(db_name, script, params);
   }
 
-  trial(command: Command, context: ApplyContext): Promise<void> {
-    return this.trials.trial(command, context);
+  trial(command: Command, context: ApplyContext, timeout_ms?: number): Promise<void> {
+    return this.trials.trial(command, context, timeout_ms);
   }
 
   applied(entry: Entry<LogPayload>): void {

@@ -87,8 +87,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
     return this.submit({ kind: 'query', db_name, script, ...(params === undefined ? {} : { params }) }, this.options.query_timeout_ms);
   }
 
-  async trial(command: Command, context: ApplyContext): Promise<void> {
-    await this.submit({ kind: 'trial', command, context }, this.options.trial_timeout_ms);
+  async trial(command: Command, context: ApplyContext, timeout_ms = this.options.trial_timeout_ms): Promise<void> {
+    await this.submit({ kind: 'trial', command, context }, timeout_ms);
   }
 
   applied(entry: Entry<LogPayload>): void {
@@ -180,7 +180,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
         if (this.child !== child || this.imageFile !== file) return;
         this.options.logger.error('could not write the image for the SQL executor', { file, error: (error as Error).message });
         this.stopChild();
-        this.finishCurrent(new DdbError('SQL_ERROR', `the SQL executor could not be given this node's data: ${(error as Error).message}`));
+        this.finishCurrent(new DdbError('INTERNAL', `the SQL executor could not be given this node's data: ${(error as Error).message}`));
       },
     );
   }
@@ -206,6 +206,13 @@ export class ProcessSqlExecutor implements SqlExecutor {
   private answered(message: FromExecutor): void {
     if (message.type === 'loaded') {
       this.imageFile = null; // the child read it and deleted it
+      if (this.stale && this.child !== null) {
+        // The node's state was replaced (a snapshot, a repair, a refusal) while the child loaded: that image is old.
+        this.stale = false;
+        this.pending = [];
+        this.sendImage(this.child);
+        return;
+      }
       this.loaded = true;
       if (this.current !== null && this.child !== null) this.dispatch(this.child, this.current);
       return;
@@ -258,7 +265,9 @@ export class ProcessSqlExecutor implements SqlExecutor {
       this.child = null;
       this.removeImageFile();
       this.options.logger.error('the SQL executor process ended', { code, signal });
-      this.finishCurrent(new ExecutorEnded(code, signal));
+      // Before the work was sent (while it loaded the image), the work has no part in it.
+      const sent = this.current?.expected !== null && this.current?.expected !== undefined;
+      this.finishCurrent(sent ? new ExecutorEnded(code, signal) : new DdbError('INTERNAL', `the SQL executor ended while loading this node's data (code ${String(code)}, signal ${String(signal)}); retry`));
     });
     return child;
   }
@@ -349,7 +358,7 @@ async function writeParts(file: string, parts: Uint8Array[]): Promise<void> {
 }
 
 function timedOut(job: Job, phase: 'waiting' | 'running'): DdbError {
-  const what = job.work.kind === 'query' ? 'this read' : "this write's trial run on the master";
+  const what = job.work.kind === 'query' ? 'this read' : "this write's trial run";
   const how = phase === 'running' ? `ran longer than ${job.timeout_ms} ms and was stopped` : `waited longer than ${job.timeout_ms} ms behind other SQL on this node`;
   const message = `${what} ${how}; nothing was changed`;
   return phase === 'running' ? new StatementStopped('QUERY_TIMEOUT', message, { timeout_ms: job.timeout_ms }) : new DdbError('QUERY_TIMEOUT', message, { timeout_ms: job.timeout_ms });

@@ -14,14 +14,14 @@ export interface SqlExecutor {
   query(db_name: string | null, script: string, params: SqlParams | undefined): Promise<unknown>;
   /**
    * Runs a SQL write as apply would and undoes it. Resolves when it ended
-   * within the write budget, whatever its result (apply gives the same on
+   * within `timeout_ms` (the write budget unless given), whatever its result (apply gives the same on
    * every node). Rejects when it did not: with StatementStopped (QUERY_TIMEOUT)
    * when it ran past the budget, ExecutorEnded (SQL_ERROR) when it ended the
    * executor, and another error when it could not be run at all (it waited too
    * long, the executor diverged, the node is stopping). Such a write must not
    * enter the log, and was not shown to be safe to apply.
    */
-  trial(command: Command, context: ApplyContext): Promise<void>;
+  trial(command: Command, context: ApplyContext, timeout_ms?: number): Promise<void>;
   /** The node applied this entry. */
   applied(entry: Entry<LogPayload>): void;
   /** The node's state was replaced by a snapshot. */
