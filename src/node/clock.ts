@@ -29,3 +29,8 @@ export const SYSTEM_CLOCK: Clock = {
     setImmediate(run);
   },
 };
+
+/** Resolves after the current turn (Clock.soon): long work awaits it between slices, so the node keeps serving. */
+export function nextTurn(clock: Pick<Clock, 'soon'>): Promise<void> {
+  return new Promise<void>((resolve) => clock.soon(resolve));
+}

@@ -28,7 +28,8 @@ import type { Entry, InstallSnapshot, ReplicaStatus } from '../replication/messa
 import { snapshotChecksumInSlices } from '../replication/peer-validation';
 import type { OutgoingInstall } from '../replication/snapshot-stream';
 import type { AppliedState, LogPayload } from './applied-state';
-import type { Clock, Timer } from './clock';
+import { nextTurn, type Clock, type Timer } from './clock';
+import { bytesOf } from './large-garbage';
 import type { AppliedHashes, CheckpointAnswer, CheckpointRequest, PeerTransport, RepairAnswer } from './peer-transport';
 
 /** How many applied indexes the master remembers hashes for: a slave this far behind checks again later. */
@@ -189,10 +190,9 @@ export class ContentCheck {
     const image = machine.snapshotParts();
     const meta = { last_index: machine.applied_index, last_term: this.parts.appliedTerm() };
     const live_ids = [this.parts.self_id, ...status.peers.filter((peer) => peer.alive).map((peer) => peer.id)];
-    const bytes = image.reduce((sum, piece) => sum + piece.byteLength, 0);
+    const bytes = bytesOf(image);
     this.parts.logger.warn(`sending this master's image to node ${from} to repair its data`, { node: from, index: meta.last_index, bytes });
-    const pause = () => new Promise<void>((resolve) => this.parts.clock.soon(resolve));
-    void snapshotChecksumInSlices(image, pause).then((checksum) => {
+    void snapshotChecksumInSlices(image, () => nextTurn(this.parts.clock)).then((checksum) => {
       if (this.timer === null) return; // stopped meanwhile
       const message: OutgoingInstall = { type: 'install_snapshot', from: this.parts.self_id, to: from, term: status.term, snapshot: { meta, data: image }, checksum, live_ids, read_context: 0, repair: true };
       this.parts.transport.sendRepair(message);

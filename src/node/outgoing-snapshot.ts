@@ -21,7 +21,7 @@
 import type { Logger } from '../../utils/logger';
 import type { InstallSnapshot, Snapshot } from '../replication/messages';
 import { snapshotChecksumInSlices } from '../replication/peer-validation';
-import type { Clock } from './clock';
+import { nextTurn, type Clock } from './clock';
 import { droppedImage } from './large-garbage';
 
 export interface OutgoingSnapshotParts {
@@ -83,11 +83,10 @@ export class OutgoingSnapshot {
   private load(): void {
     if (this.loading || this.closed) return;
     this.loading = true;
-    const pause = () => new Promise<void>((resolve) => this.parts.clock.soon(resolve));
     const started_ms = this.parts.clock.now_ms();
     this.parts
       .loadSnapshot()
-      .then(async (snapshot) => (snapshot === null ? null : { snapshot, checksum: await snapshotChecksumInSlices(snapshot.data, pause) }))
+      .then(async (snapshot) => (snapshot === null ? null : { snapshot, checksum: await snapshotChecksumInSlices(snapshot.data, () => nextTurn(this.parts.clock)) }))
       .then(
         (ready) => {
           this.loading = false;

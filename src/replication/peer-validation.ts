@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { INDEX_MAX, TERM_MAX, isBoundedCount, isSha256Hex } from './bounds';
 import type { Message } from './messages';
+import { imageParts } from './storage-records';
 
 export class PeerInputError extends Error {
   override name = 'PeerInputError';
@@ -205,7 +206,7 @@ export function snapshotChecksum(data: Uint8Array): string {
 export async function snapshotChecksumInSlices(image: Uint8Array | readonly Uint8Array[], pause: () => Promise<void>): Promise<string> {
   const hash = createHash('sha256');
   let hashed = 0;
-  for (const part of image instanceof Uint8Array ? [image] : image) {
+  for (const part of imageParts(image)) {
     for (let offset = 0; offset < part.byteLength; offset += CHECKSUM_SLICE_BYTES) {
       if (hashed > 0) await pause();
       const slice = part.subarray(offset, Math.min(part.byteLength, offset + CHECKSUM_SLICE_BYTES));

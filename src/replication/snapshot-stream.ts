@@ -16,6 +16,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import type { InstallSnapshot, SnapshotMeta } from './messages';
 import { PeerProtocolError } from './peer-frames';
+import { imageParts } from './storage-records';
 
 /** Bytes per SNAPSHOT_PART frame. */
 export const SNAPSHOT_PART_BYTES = 1024 * 1024;
@@ -42,22 +43,17 @@ export interface PartSink {
  */
 export type OutgoingInstall = Omit<InstallSnapshot, 'snapshot'> & { snapshot: { meta: SnapshotMeta; data: Uint8Array | readonly Uint8Array[] } };
 
-function pieces(message: OutgoingInstall): readonly Uint8Array[] {
-  const { data } = message.snapshot;
-  return data instanceof Uint8Array ? [data] : data;
-}
-
 /** The install_snapshot's SNAPSHOT_BEGIN text: the message with its image left out, and the image's length. */
 export function beginHeader(message: OutgoingInstall): string {
   const { data: _image, ...snapshot } = message.snapshot;
-  const bytes = pieces(message).reduce((sum, piece) => sum + piece.byteLength, 0);
+  const bytes = imageParts(message.snapshot.data).reduce((sum, piece) => sum + piece.byteLength, 0);
   return JSON.stringify({ message: { ...message, snapshot }, bytes });
 }
 
 /** Sends one snapshot's parts; resolves true once every part was written, false if the connection closed or `cancelled()` said stop. */
 export async function sendSnapshotParts(sink: PartSink, message: OutgoingInstall, cancelled: () => boolean): Promise<boolean> {
   if (!sink.sendBegin(beginHeader(message))) return false;
-  for (const piece of pieces(message)) {
+  for (const piece of imageParts(message.snapshot.data)) {
     for (let offset = 0; offset < piece.byteLength; offset += SNAPSHOT_PART_BYTES) {
       while (sink.open && sink.backlog_bytes > SNAPSHOT_SEND_BACKLOG_BYTES) await sink.drained();
       if (!sink.open || cancelled()) return false;
