@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { freePort, TestCluster } from '../support/cluster';
 
@@ -77,4 +78,20 @@ it('a users file that is missing or invalid stops the node and its supervisor: e
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/^ddb: users file .*users\.json: \/users\/alice\/password is not a password hash/);
   expect(result.stderr).not.toContain('hunter2');
+});
+
+it('a port already taken stops the node, and startAll says so at once with the log, not after its deadline', async () => {
+  cluster = await TestCluster.create({ size: 1 });
+  // It answers nothing: a connection from startAll's polls is closed at once, so close() does not wait for it.
+  const holder = net.createServer((socket) => socket.destroy());
+  const { port, hostname } = new URL(cluster.url(1));
+  await new Promise<void>((resolve) => holder.listen(Number(port), hostname, resolve));
+  try {
+    const started_ms = Date.now();
+    await expect(cluster.startAll()).rejects.toThrow(/node 1 exited while starting; its log ends:\n[^]*port \d+ on 127.0.0.1 is already in use/);
+    // The deadline is 30 s; a node that cannot listen ends in well under that.
+    expect(Date.now() - started_ms).toBeLessThan(25_000);
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+  }
 });

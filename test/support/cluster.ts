@@ -9,7 +9,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import axios, { type AxiosInstance } from 'axios';
@@ -17,6 +16,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { makeClusterCertificates, type NodeTlsFiles } from './certs';
 import { pollUntil } from './poll';
+import { freePort } from './ports';
+
+export { freePort };
 import { NODE_RUNTIME_FLAGS } from '../../src/cli/runtime-flags';
 
 /** The repository root, whether this file runs from test/ (jest) or dist/test/ (scripts). */
@@ -61,16 +63,8 @@ export interface StatusBody {
   nodes: { id: number; alive: boolean; match_index: number }[];
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A node ended before it answered: waiting longer is no use. */
+class StartFailed extends Error {}
 
 export class TestCluster {
   readonly dir: string;
@@ -174,7 +168,23 @@ export class TestCluster {
   async startAll(): Promise<void> {
     for (const id of this.ids()) this.start(id);
     for (const id of this.ids()) {
-      await pollUntil(() => this.status(id), { timeout_ms: 30_000, interval_ms: 10, what: `node ${id} to answer` });
+      await pollUntil(
+        () => {
+          // A node that exited will never answer: say why now, not after the deadline.
+          if (!this.processes.has(id)) throw new StartFailed(`node ${id} exited while starting; its log ends:\n${this.logTail(id)}`);
+          return this.status(id);
+        },
+        { timeout_ms: 30_000, interval_ms: 10, what: `node ${id} to answer`, stop_on: (error) => error instanceof StartFailed },
+      );
+    }
+  }
+
+  /** The last lines of a node's log, for failure messages. */
+  logTail(id: number, lines = 20): string {
+    try {
+      return fs.readFileSync(this.logFile(id), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
     }
   }
 

@@ -1,7 +1,7 @@
 /** Polls a condition until it holds or the deadline passes: tests never sleep on luck. */
 export async function pollUntil<T>(
   check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  options: { timeout_ms: number; interval_ms?: number; what: string },
+  options: { timeout_ms: number; interval_ms?: number; what: string; stop_on?: (error: unknown) => boolean },
 ): Promise<T> {
   const deadline_ms = Date.now() + options.timeout_ms;
   let lastError: unknown = null;
@@ -10,6 +10,7 @@ export async function pollUntil<T>(
       const value = await check();
       if (value !== undefined && value !== null && value !== false) return value;
     } catch (error) {
+      if (options.stop_on?.(error) === true) throw error;
       lastError = error;
     }
     if (Date.now() > deadline_ms) {
