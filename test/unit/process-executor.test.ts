@@ -125,3 +125,62 @@ it('ends its process when idle and starts a new one for the next work', async ()
   apply(sql('INSERT INTO t VALUES (1)'));
   expect(await count()).toEqual({ columns: ['n'], rows: [[1]] });
 });
+
+describe('with reads sent ahead of their answers (pipeline_max)', () => {
+  let other: ProcessSqlExecutor | null = null;
+  afterEach(() => {
+    other?.close();
+    other = null;
+  });
+
+  it('answers each read from the state the node had when it was sent', async () => {
+    start({ pipeline_max: 8 }); // all six are sent as they come (a seventh would wait, and be sent with the state of its turn)
+    apply(sql('CREATE TABLE t (n INTEGER)'));
+    await count();
+    const answers: Promise<unknown>[] = [];
+    for (let n = 1; n <= 6; n += 1) {
+      apply(sql(`INSERT INTO t VALUES (${n})`));
+      answers.push(count());
+    }
+    expect(await Promise.all(answers)).toEqual([1, 2, 3, 4, 5, 6].map((n) => ({ columns: ['n'], rows: [[n]] })));
+  });
+
+  it('runs reads sent behind one that never ends again on the next process, once that one is killed', async () => {
+    start({ pipeline_max: 4, query_timeout_ms: 600 });
+    apply(sql('CREATE TABLE t (n INTEGER)'));
+    apply(sql('INSERT INTO t VALUES (1)'));
+    await count();
+    const long = executor.query(null, FOREVER, undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // so the read behind it has budget left when the long one is killed
+    const behind = count();
+    await expect(long).rejects.toMatchObject({ code: 'QUERY_TIMEOUT', message: expect.stringMatching(/ran longer than 600 ms/) });
+    expect(await behind).toEqual({ columns: ['n'], rows: [[1]] });
+  });
+
+  it('hands the reads waiting behind a long one to on_stalled, which runs them elsewhere at once', async () => {
+    const moved: Promise<void>[] = [];
+    start({
+      pipeline_max: 4,
+      query_timeout_ms: 5000,
+      stall_ms: 50,
+      on_stalled: (works) => {
+        for (const work of works) moved.push(Promise.resolve((other as ProcessSqlExecutor).adopt(work)));
+      },
+    });
+    other = new ProcessSqlExecutor({ state, logger: createSilentLogger(), query_timeout_ms: 5000, trial_timeout_ms: 300 });
+    apply(sql('CREATE TABLE t (n INTEGER)'));
+    apply(sql('INSERT INTO t VALUES (1)'));
+    await count();
+    let long_ended = false;
+    const long = executor.query(null, FOREVER, undefined).finally(() => {
+      long_ended = true;
+    });
+    const behind = [count(), count(), count()];
+    expect(await Promise.all(behind)).toEqual([1, 1, 1].map((n) => ({ columns: ['n'], rows: [[n]] })));
+    expect(moved).toHaveLength(3);
+    expect(long_ended).toBe(false); // answered elsewhere while the long read still ran (its budget is 5000 ms)
+    expect(executor.stalled).toBe(true);
+    await expect(long).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+    expect(executor.stalled).toBe(false);
+  });
+});
