@@ -8,20 +8,15 @@
  * Each executor is a process of its own with its own copy of the data
  * (process-executor.ts), started when work comes to it and ended after a
  * minute without work: the second reader starts only when the first is busy.
- * A reader is sent reads ahead of its answers; reads that wait behind one that
- * has run STALL_MS are moved to the other reader, and a stalled reader is
- * given new reads only when both are.
  */
 import type { ApplyContext, Command, SqlParams } from '../../../database/commands';
 import type { Entry } from '../../replication/messages';
 import type { LogPayload } from '../applied-state';
-import { ProcessSqlExecutor, type MovedWork, type ProcessExecutorOptions } from './process-executor';
+import { ProcessSqlExecutor, type ProcessExecutorOptions } from './process-executor';
 import type { SqlExecutor } from './sql-executor';
 
 /** Two cores here: more readers would only share them. */
 export const READERS_MAX = 2;
-/** Reads sent to a reader ahead of its answers (process-executor.ts pipeline_max). */
-const READER_PIPELINE = 8;
 
 export class SqlExecutorPool implements SqlExecutor {
   private readonly trials: ProcessSqlExecutor;
@@ -29,10 +24,7 @@ export class SqlExecutorPool implements SqlExecutor {
 
   constructor(options: ProcessExecutorOptions, readers_max = READERS_MAX) {
     this.trials = new ProcessSqlExecutor(options);
-    this.readers = Array.from({ length: Math.max(1, readers_max) }, (_, index) => {
-      const others = () => this.readers.filter((_reader, other) => other !== index);
-      return new ProcessSqlExecutor({ ...options, pipeline_max: options.pipeline_max ?? READER_PIPELINE, on_stalled: (moved) => this.move(moved, others()) });
-    });
+    this.readers = Array.from({ length: Math.max(1, readers_max) }, () => new ProcessSqlExecutor(options));
   }
 
   query(db_name: string | null, script: string, params: SqlParams | undefined): Promise<unknown> {
@@ -58,19 +50,10 @@ export class SqlExecutorPool implements SqlExecutor {
     for (const reader of this.readers) reader.close();
   }
 
-  /** Reads that waited behind a long one go to the other readers (or, if every one is stalled too, back where they were). */
-  private move(moved: MovedWork[], others: ProcessSqlExecutor[]): void {
-    for (const work of moved) this.leastLoaded(others).adopt(work);
-  }
-
-  /**
-   * A reader that is not stalled on a long read before one that is; then the
-   * one with the least work; then a running process before one that must start.
-   */
-  private leastLoaded(readers: ProcessSqlExecutor[] = this.readers): ProcessSqlExecutor {
-    const candidates = readers.some((reader) => !reader.stalled) ? readers.filter((reader) => !reader.stalled) : this.readers;
-    let best = candidates[0] as ProcessSqlExecutor;
-    for (const reader of candidates) {
+  /** The first reader with no work, else the one with the least; a running process before one that must start. */
+  private leastLoaded(): ProcessSqlExecutor {
+    let best = this.readers[0] as ProcessSqlExecutor;
+    for (const reader of this.readers) {
       if (reader.load < best.load || (reader.load === best.load && reader.running && !best.running)) best = reader;
     }
     return best;

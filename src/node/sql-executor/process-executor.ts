@@ -1,13 +1,10 @@
 /**
  * The node's side of its SQL executor process (executor-process.ts): work
- * goes to it in order, each piece with a budget that starts when the piece
- * before it answers (up to pipeline_max pieces are sent ahead, so the process
- * does not wait a round trip between two); work that outlives its budget is
- * answered QUERY_TIMEOUT and the process is killed (SIGKILL: SQLite cannot be
- * interrupted otherwise), so no statement can hold the node's thread, its
- * heartbeats or its signals. A new process starts when more work comes, from
- * an image of the node's state, and runs again what was sent behind the
- * killed piece.
+ * goes to it one piece at a time, each with a budget; work that outlives its
+ * budget is answered QUERY_TIMEOUT and the process is killed (SIGKILL: SQLite
+ * cannot be interrupted otherwise), so no statement can hold the node's
+ * thread, its heartbeats or its signals. A new process starts when more work
+ * comes, from an image of the node's state.
  *
  * The executor follows the node lazily: it exists only while there is SQL to
  * run (it ends after `idle_ms` without work, giving its memory back), it
@@ -42,51 +39,22 @@ export interface ProcessExecutorOptions {
   pending_entries_max?: number;
   /** Pieces of work waiting beyond this are refused at once. */
   queued_max?: number;
-  /**
-   * Pieces of work sent to the process before the one it runs has answered
-   * (1: one at a time). More saves the process waiting a round trip between
-   * two pieces, which was most of a short read's cost, but a piece sent behind
-   * a long one waits for it: see `stalled`.
-   */
-  pipeline_max?: number;
-  /**
-   * Called when the running piece has run `stall_ms` and work waits behind
-   * it here (sent or queued): that work is taken off this executor, its
-   * answers from here dropped, and given to this callback to run elsewhere
-   * (the pool's other reader). Without it, that work waits its turn.
-   */
-  on_stalled?: (work: MovedWork[]) => void;
-  stall_ms?: number;
 }
 
-/** Work taken off a stalled executor, with the caller's promise and its deadline. */
-export interface MovedWork {
+interface Job {
+  id: number;
   work: Work;
   timeout_ms: number;
-  deadline_ms: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-}
-
-interface Job extends MovedWork {
-  id: number;
   timer: NodeJS.Timeout | null;
   /** The node's applied index and state hash when the job was sent: the executor's answer must match them. */
   expected: { applied_index: number; state_hash: string; content_hash: string } | null;
 }
 
-/** A piece of work the process was sent; `job` null once no one waits for its answer here (moved, or timed out waiting). */
-interface Sent {
-  id: number;
-  job: Job | null;
-  timeout_ms: number;
-}
-
 const IDLE_MS = 60_000;
 const PENDING_ENTRIES_MAX = 10_000;
 const QUEUED_MAX = 1000;
-/** Longer than a short read runs, short enough that work moved off a long one is hardly delayed. */
-const STALL_MS = 25;
 
 export class ProcessSqlExecutor implements SqlExecutor {
   private child: ChildProcess | null = null;
@@ -96,14 +64,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
   private stale = true;
   private pending: Entry<LogPayload>[] = [];
   private readonly queue: Job[] = [];
-  /** The job the child's image is being loaded for: sent first once it is loaded (the load is not counted against it). */
-  private loadingFor: Job | null = null;
-  /** What the child was sent and has not answered, in the order it runs it: the first is running. */
-  private sent: Sent[] = [];
-  /** The first of `sent` runs past its budget (kill), or past stall_ms (move the work behind it). */
-  private headTimer: NodeJS.Timeout | null = null;
-  private stallTimer: NodeJS.Timeout | null = null;
-  private headStalled = false;
+  private current: Job | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private jobCount = 0;
   private closed = false;
@@ -114,17 +75,12 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   /** Pieces of work running or waiting here. */
   get load(): number {
-    return this.queue.length + (this.loadingFor === null ? 0 : 1) + this.sent.filter((sent) => sent.job !== null).length;
+    return this.queue.length + (this.current === null ? 0 : 1);
   }
 
   /** Its process is up (work sent here starts no new one). */
   get running(): boolean {
     return this.child !== null;
-  }
-
-  /** What it runs has run past stall_ms: work sent here now would wait behind it. */
-  get stalled(): boolean {
-    return this.headStalled;
   }
 
   query(db_name: string | null, script: string, params: SqlParams | undefined): Promise<unknown> {
@@ -133,12 +89,6 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   async trial(command: Command, context: ApplyContext, timeout_ms = this.options.trial_timeout_ms): Promise<void> {
     await this.submit({ kind: 'trial', command, context }, timeout_ms);
-  }
-
-  /** Runs work moved off another executor, within what is left of its budget. */
-  adopt(moved: MovedWork): void {
-    if (this.closed) return moved.reject(new DdbError('NO_MASTER', 'the node is shutting down'));
-    this.enqueue(moved);
   }
 
   applied(entry: Entry<LogPayload>): void {
@@ -153,12 +103,10 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   close(): void {
     this.closed = true;
-    const waiting = this.takeWaiting();
-    const head = this.sent[0]?.job ?? null;
-    this.sent = [];
     this.stopChild();
     const stopping = new DdbError('NO_MASTER', 'the node is shutting down');
-    for (const job of [...(head === null ? [] : [head]), ...waiting]) this.settle(job, stopping);
+    for (const job of this.queue.splice(0)) this.settle(job, stopping);
+    if (this.current !== null) this.settle(this.current, stopping);
   }
 
   private invalidate(): void {
@@ -171,37 +119,32 @@ export class ProcessSqlExecutor implements SqlExecutor {
     if (this.queue.length >= (this.options.queued_max ?? QUEUED_MAX)) {
       return Promise.reject(new DdbError('QUERY_TIMEOUT', `${this.queue.length} SQL statements are already waiting on this node; retry later`));
     }
-    return new Promise((resolve, reject) => this.enqueue({ work, timeout_ms, deadline_ms: Date.now() + timeout_ms, resolve, reject }));
-  }
-
-  private enqueue(moved: MovedWork): void {
-    this.jobCount += 1;
-    const job: Job = { ...moved, id: this.jobCount, timer: null, expected: null };
-    this.waitTimer(job);
-    this.queue.push(job);
-    this.pump();
-  }
-
-  /** Waiting, in the queue or sent behind other work, counts against the budget too, so the queue cannot grow without end. */
-  private waitTimer(job: Job): void {
-    clearTimeout(job.timer ?? undefined);
-    job.timer = setTimeout(() => {
-      const index = this.queue.indexOf(job);
-      if (index >= 0) this.queue.splice(index, 1);
-      for (const sent of this.sent) if (sent.job === job) sent.job = null;
-      this.settle(job, timedOut(job, 'waiting'));
-    }, Math.max(0, job.deadline_ms - Date.now()));
-    job.timer.unref();
+    return new Promise((resolve, reject) => {
+      this.jobCount += 1;
+      const job: Job = { id: this.jobCount, work, timeout_ms, resolve, reject, timer: null, expected: null };
+      // Waiting behind other work counts against the budget too, so the queue cannot grow without end.
+      job.timer = setTimeout(() => {
+        const index = this.queue.indexOf(job);
+        if (index >= 0) this.queue.splice(index, 1);
+        this.settle(job, timedOut(job, 'waiting'));
+      }, timeout_ms);
+      job.timer.unref();
+      this.queue.push(job);
+      this.pump();
+    });
   }
 
   private pump(): void {
-    if (this.closed) return;
-    if (this.queue.length === 0 && this.loadingFor === null && this.sent.length === 0) {
+    if (this.current !== null || this.closed) return;
+    const job = this.queue.shift();
+    if (job === undefined) {
       this.scheduleIdleStop();
       return;
     }
     this.cancelIdleStop();
-    if (this.queue.length === 0 && this.loadingFor === null) return;
+    this.current = job;
+    clearTimeout(job.timer ?? undefined);
+    job.timer = null;
     const child = this.child ?? this.startChild();
     if (this.stale) {
       this.loaded = false;
@@ -209,22 +152,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
       this.pending = [];
       this.sendImage(child);
     }
-    if (!this.loaded) {
-      // The image's load is not counted against the job: a large database takes long to copy, whatever the query.
-      if (this.loadingFor === null) {
-        this.loadingFor = this.queue.shift() as Job;
-        clearTimeout(this.loadingFor.timer ?? undefined);
-        this.loadingFor.timer = null;
-      }
-      return;
-    }
-    if (this.loadingFor !== null) {
-      const job = this.loadingFor;
-      this.loadingFor = null;
-      this.dispatch(child, job);
-    }
-    const pipeline_max = Math.max(1, this.options.pipeline_max ?? 1);
-    while (this.queue.length > 0 && this.sent.length < pipeline_max && !this.headStalled) this.dispatch(child, this.queue.shift() as Job);
+    // The image's load is not counted against the job: a large database takes long to copy, whatever the query.
+    if (this.loaded) this.dispatch(child, job);
   }
 
   /**
@@ -250,15 +179,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
         fs.rm(file, { force: true }, () => undefined);
         if (this.child !== child || this.imageFile !== file) return;
         this.options.logger.error('could not write the image for the SQL executor', { file, error: (error as Error).message });
-        const job = this.loadingFor;
-        this.loadingFor = null;
-        // Work the child was running on its old image had no part in this: it runs again on the next child.
-        const running = this.sent.flatMap((sent) => (sent.job === null ? [] : [sent.job]));
-        this.sent = [];
         this.stopChild();
-        this.requeue(running);
-        if (job !== null) this.settle(job, new DdbError('INTERNAL', `the SQL executor could not be given this node's data: ${(error as Error).message}`));
-        this.pump();
+        this.finishCurrent(new DdbError('INTERNAL', `the SQL executor could not be given this node's data: ${(error as Error).message}`));
       },
     );
   }
@@ -273,84 +195,12 @@ export class ProcessSqlExecutor implements SqlExecutor {
     const { applied_index, state_hash, content_hash } = this.options.state;
     job.expected = { applied_index, state_hash, content_hash };
     this.send(child, { type: 'work', id: job.id, work: job.work });
-    this.sent.push({ id: job.id, job, timeout_ms: job.timeout_ms });
-    if (this.sent.length === 1) this.startHead();
-  }
-
-  /** The first of `sent` is now running in the child: its budget starts. */
-  private startHead(): void {
-    this.clearHeadTimers();
-    const head = this.sent[0];
-    if (head === undefined) return;
-    if (head.job !== null) {
-      clearTimeout(head.job.timer ?? undefined);
-      head.job.timer = null;
-    }
-    this.headTimer = setTimeout(() => {
-      const kind = head.job?.work.kind ?? 'moved work';
-      this.options.logger.warn('SQL stopped: it ran past its budget', { kind, budget_ms: head.timeout_ms });
-      const job = head.job;
-      this.restartChild();
-      if (job !== null) this.settle(job, timedOut(job, 'running'));
-      this.pump();
-    }, head.timeout_ms);
-    this.headTimer.unref();
-    if (this.options.on_stalled !== undefined) {
-      this.stallTimer = setTimeout(() => this.stall(), this.options.stall_ms ?? STALL_MS);
-      this.stallTimer.unref();
-    }
-  }
-
-  /** The running piece is long: the work behind it goes elsewhere (on_stalled) rather than wait for it. */
-  private stall(): void {
-    this.stallTimer = null;
-    this.headStalled = true;
-    const waiting = this.takeWaiting();
-    if (waiting.length === 0) return;
-    for (const job of waiting) {
-      clearTimeout(job.timer ?? undefined);
-      job.timer = null;
-    }
-    this.options.on_stalled?.(waiting.map(({ work, timeout_ms, deadline_ms, resolve, reject }) => ({ work, timeout_ms, deadline_ms, resolve, reject })));
-  }
-
-  /** Every job waiting here (behind the running one, sent or not), taken off this executor; their answers from the child are dropped. */
-  private takeWaiting(): Job[] {
-    const taken: Job[] = [];
-    if (this.loadingFor !== null) taken.push(this.loadingFor);
-    this.loadingFor = null;
-    for (const sent of this.sent.slice(1)) {
-      if (sent.job !== null) taken.push(sent.job);
-      sent.job = null;
-    }
-    taken.push(...this.queue.splice(0));
-    return taken;
-  }
-
-  private clearHeadTimers(): void {
-    if (this.headTimer !== null) clearTimeout(this.headTimer);
-    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
-    this.headTimer = null;
-    this.stallTimer = null;
-    this.headStalled = false;
-  }
-
-  /**
-   * Kills the child over its running piece (the caller settles that one);
-   * the pieces sent behind it had no part in it and go back to the front of
-   * the queue, for the next child.
-   */
-  private restartChild(): void {
-    const behind = this.sent.slice(1).flatMap((sent) => (sent.job === null ? [] : [sent.job]));
-    this.sent = [];
-    this.stopChild();
-    this.requeue(behind);
-  }
-
-  /** Jobs that must run again go back to the front of the queue, in order, still within their deadlines. */
-  private requeue(jobs: Job[]): void {
-    for (const job of jobs) this.waitTimer(job);
-    this.queue.unshift(...jobs);
+    job.timer = setTimeout(() => {
+      this.options.logger.warn('SQL stopped: it ran past its budget', { kind: job.work.kind, budget_ms: job.timeout_ms });
+      this.stopChild();
+      this.finishCurrent(timedOut(job, 'running'));
+    }, job.timeout_ms);
+    job.timer.unref();
   }
 
   private answered(message: FromExecutor): void {
@@ -364,29 +214,30 @@ export class ProcessSqlExecutor implements SqlExecutor {
         return;
       }
       this.loaded = true;
-      this.pump();
+      if (this.current !== null && this.child !== null) this.dispatch(this.child, this.current);
       return;
     }
-    const head = this.sent[0];
-    if (head === undefined || head.id !== message.id) return;
-    const job = head.job;
-    const expected = job?.expected ?? null;
+    const job = this.current;
+    if (job === null || job.id !== message.id) return;
+    const expected = job.expected;
     const got = { applied_index: message.applied_index, state_hash: message.state_hash, content_hash: message.content_hash };
     if (expected !== null && (expected.applied_index !== got.applied_index || expected.state_hash !== got.state_hash || expected.content_hash !== got.content_hash)) {
       // Its copy is not the node's: whatever it answered may be wrong. Start again from an image.
       this.options.logger.error('the SQL executor diverged from the node; restarting it', { expected, got });
-      this.restartChild();
-      if (job !== null) this.settle(job, new DdbError('INTERNAL', 'the SQL executor diverged from this node; retry'));
-      this.pump();
+      this.stopChild();
+      this.finishCurrent(new DdbError('INTERNAL', 'the SQL executor diverged from this node; retry'));
       return;
     }
-    this.sent.shift();
-    this.startHead();
-    if (job !== null) {
-      // A trial's own SQL error is apply's too: the write goes to the log and fails the same way on every node.
-      if (job.work.kind === 'trial') this.settle(job, { value: undefined });
-      else this.settle(job, message.result.ok ? { value: message.result.value } : errorFromBody(message.result.error));
-    }
+    // A trial's own SQL error is apply's too: the write goes to the log and fails the same way on every node.
+    if (job.work.kind === 'trial') return this.finishCurrent({ value: undefined });
+    this.finishCurrent(message.result.ok ? { value: message.result.value } : errorFromBody(message.result.error));
+  }
+
+  private finishCurrent(outcome: { value: unknown } | DdbError): void {
+    const job = this.current;
+    if (job === null) return;
+    this.current = null;
+    this.settle(job, outcome);
     this.pump();
   }
 
@@ -411,15 +262,12 @@ export class ProcessSqlExecutor implements SqlExecutor {
     child.on('error', (error) => this.options.logger.error('the SQL executor process failed', { error: error.message }));
     child.on('exit', (code, signal) => {
       if (this.child !== child) return; // killed on purpose: already replaced
+      this.child = null;
+      this.removeImageFile();
       this.options.logger.error('the SQL executor process ended', { code, signal });
-      const head = this.sent[0]?.job ?? null;
-      const loading = this.loadingFor;
-      this.loadingFor = null;
-      this.restartChild();
-      // The running piece ended it; one that waited for the image to load had no part in it.
-      if (head !== null) this.settle(head, new ExecutorEnded(code, signal));
-      if (loading !== null) this.settle(loading, new DdbError('INTERNAL', `the SQL executor ended while loading this node's data (code ${String(code)}, signal ${String(signal)}); retry`));
-      this.pump();
+      // Before the work was sent (while it loaded the image), the work has no part in it.
+      const sent = this.current?.expected !== null && this.current?.expected !== undefined;
+      this.finishCurrent(sent ? new ExecutorEnded(code, signal) : new DdbError('INTERNAL', `the SQL executor ended while loading this node's data (code ${String(code)}, signal ${String(signal)}); retry`));
     });
     return child;
   }
@@ -434,7 +282,6 @@ export class ProcessSqlExecutor implements SqlExecutor {
     const child = this.child;
     this.child = null;
     this.loaded = false;
-    this.clearHeadTimers();
     this.invalidate();
     this.removeImageFile();
     this.cancelIdleStop();
@@ -445,7 +292,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
     if (this.child === null || this.idleTimer !== null) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.sent.length === 0 && this.loadingFor === null && this.queue.length === 0) this.stopChild();
+      if (this.current === null && this.queue.length === 0) this.stopChild();
     }, this.options.idle_ms ?? IDLE_MS);
     this.idleTimer.unref();
   }
