@@ -56,3 +56,24 @@ it('answers a read and a trial while another read runs for its whole budget', as
   expect(processes()).toBe(3); // the busy reader, the second reader, the trials' executor
   expect(await long).toBe('QUERY_TIMEOUT');
 });
+
+it('moves reads queued behind a long read to the other reader, even when every read takes longer than the stall', async () => {
+  state = new AppliedState();
+  pool = new SqlExecutorPool({ state, logger: createSilentLogger(), query_timeout_ms: 5000, trial_timeout_ms: 1000 });
+  apply(sql('CREATE TABLE t (n INTEGER)'));
+  await pool.query(null, 'SELECT count(*) AS n FROM t', undefined);
+  let long_ended = false;
+  const long = pool.query(null, FOREVER, undefined).then(
+    () => 'answered',
+    (error: { code?: string }) => error.code,
+  );
+  void long.finally(() => {
+    long_ended = true;
+  });
+  // Each of these runs for tens of ms, past the 25 ms stall: some are queued behind the long read at first.
+  const slow = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 200000) SELECT count(*) AS n FROM c';
+  const reads = await Promise.all(Array.from({ length: 10 }, () => pool.query(null, slow, undefined)));
+  expect(reads).toEqual(Array.from({ length: 10 }, () => ({ columns: ['n'], rows: [[200000]] })));
+  expect(long_ended).toBe(false); // all answered while the long read still ran (its budget is 5000 ms)
+  expect(await long).toBe('QUERY_TIMEOUT');
+});

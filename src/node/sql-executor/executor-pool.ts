@@ -8,6 +8,8 @@
  * Each executor is a process of its own with its own copy of the data
  * (process-executor.ts), started when work comes to it and ended after a
  * minute without work: the second reader starts only when the first is busy.
+ * Reads queued behind one that has run STALL_MS (process-executor.ts) move to
+ * a reader that is not stalled, and new reads go to such a reader first.
  */
 import type { ApplyContext, Command, SqlParams } from '../../../database/commands';
 import type { Entry } from '../../replication/messages';
@@ -24,7 +26,7 @@ export class SqlExecutorPool implements SqlExecutor {
 
   constructor(options: ProcessExecutorOptions, readers_max = READERS_MAX) {
     this.trials = new ProcessSqlExecutor(options);
-    this.readers = Array.from({ length: Math.max(1, readers_max) }, () => new ProcessSqlExecutor(options));
+    this.readers = Array.from({ length: Math.max(1, readers_max) }, () => new ProcessSqlExecutor({ ...options, on_changed: () => this.rebalance() }));
   }
 
   query(db_name: string | null, script: string, params: SqlParams | undefined): Promise<unknown> {
@@ -50,10 +52,29 @@ export class SqlExecutorPool implements SqlExecutor {
     for (const reader of this.readers) reader.close();
   }
 
-  /** The first reader with no work, else the one with the least; a running process before one that must start. */
-  private leastLoaded(): ProcessSqlExecutor {
-    let best = this.readers[0] as ProcessSqlExecutor;
+  /**
+   * Reads queued behind a long one (on a stalled reader) go to the readers
+   * that are not stalled, if there are any; they have not begun, so none runs
+   * twice. Called when a reader's read passes stall_ms and when one ends.
+   */
+  private rebalance(): void {
+    const free = this.readers.filter((reader) => !reader.stalled);
+    if (free.length === 0 || free.length === this.readers.length) return;
     for (const reader of this.readers) {
+      if (!reader.stalled) continue;
+      for (const moved of reader.takeQueued()) this.leastLoaded(free).adopt(moved);
+    }
+  }
+
+  /**
+   * A reader that is not stalled on a long read before one that is; then the
+   * first with no work, else the one with the least; a running process before
+   * one that must start.
+   */
+  private leastLoaded(readers: ProcessSqlExecutor[] = this.readers): ProcessSqlExecutor {
+    const candidates = readers.some((reader) => !reader.stalled) ? readers.filter((reader) => !reader.stalled) : readers;
+    let best = candidates[0] as ProcessSqlExecutor;
+    for (const reader of candidates) {
       if (reader.load < best.load || (reader.load === best.load && reader.running && !best.running)) best = reader;
     }
     return best;

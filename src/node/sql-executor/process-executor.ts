@@ -39,14 +39,26 @@ export interface ProcessExecutorOptions {
   pending_entries_max?: number;
   /** Pieces of work waiting beyond this are refused at once. */
   queued_max?: number;
+  /**
+   * Called when the running piece has run `stall_ms` (the work queued behind
+   * it may be better off elsewhere: takeQueued) and when a piece ends (this
+   * executor may take work from others). The pool's readers use it.
+   */
+  on_changed?: () => void;
+  stall_ms?: number;
 }
 
-interface Job {
-  id: number;
+/** Queued work taken off one executor for another, with the caller's promise and its deadline. */
+export interface MovedWork {
   work: Work;
   timeout_ms: number;
+  deadline_ms: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+}
+
+interface Job extends MovedWork {
+  id: number;
   timer: NodeJS.Timeout | null;
   /** The node's applied index and state hash when the job was sent: the executor's answer must match them. */
   expected: { applied_index: number; state_hash: string; content_hash: string } | null;
@@ -55,6 +67,8 @@ interface Job {
 const IDLE_MS = 60_000;
 const PENDING_ENTRIES_MAX = 10_000;
 const QUEUED_MAX = 1000;
+/** Longer than a short read runs: work queued behind one this old may move to an executor that is free. */
+const STALL_MS = 25;
 
 export class ProcessSqlExecutor implements SqlExecutor {
   private child: ChildProcess | null = null;
@@ -65,6 +79,9 @@ export class ProcessSqlExecutor implements SqlExecutor {
   private pending: Entry<LogPayload>[] = [];
   private readonly queue: Job[] = [];
   private current: Job | null = null;
+  /** When `current` became current; its stall timer (with on_changed). */
+  private currentSince_ms = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private jobCount = 0;
   private closed = false;
@@ -81,6 +98,27 @@ export class ProcessSqlExecutor implements SqlExecutor {
   /** Its process is up (work sent here starts no new one). */
   get running(): boolean {
     return this.child !== null;
+  }
+
+  /** Its current piece has run (or waited for an image) stall_ms: work queued here waits behind something long. */
+  get stalled(): boolean {
+    return this.current !== null && Date.now() - this.currentSince_ms >= (this.options.stall_ms ?? STALL_MS);
+  }
+
+  /** Work waiting here and not yet begun, taken off this executor (its deadlines go with it). */
+  takeQueued(): MovedWork[] {
+    return this.queue.splice(0).map((job) => {
+      clearTimeout(job.timer ?? undefined);
+      job.timer = null;
+      const { work, timeout_ms, deadline_ms, resolve, reject } = job;
+      return { work, timeout_ms, deadline_ms, resolve, reject };
+    });
+  }
+
+  /** Runs work taken off another executor, within what is left of its wait. */
+  adopt(moved: MovedWork): void {
+    if (this.closed) return moved.reject(new DdbError('NO_MASTER', 'the node is shutting down'));
+    this.enqueue(moved, Math.max(0, moved.deadline_ms - Date.now()));
   }
 
   query(db_name: string | null, script: string, params: SqlParams | undefined): Promise<unknown> {
@@ -103,6 +141,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   close(): void {
     this.closed = true;
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
     this.stopChild();
     const stopping = new DdbError('NO_MASTER', 'the node is shutting down');
     for (const job of this.queue.splice(0)) this.settle(job, stopping);
@@ -119,19 +159,21 @@ export class ProcessSqlExecutor implements SqlExecutor {
     if (this.queue.length >= (this.options.queued_max ?? QUEUED_MAX)) {
       return Promise.reject(new DdbError('QUERY_TIMEOUT', `${this.queue.length} SQL statements are already waiting on this node; retry later`));
     }
-    return new Promise((resolve, reject) => {
-      this.jobCount += 1;
-      const job: Job = { id: this.jobCount, work, timeout_ms, resolve, reject, timer: null, expected: null };
-      // Waiting behind other work counts against the budget too, so the queue cannot grow without end.
-      job.timer = setTimeout(() => {
-        const index = this.queue.indexOf(job);
-        if (index >= 0) this.queue.splice(index, 1);
-        this.settle(job, timedOut(job, 'waiting'));
-      }, timeout_ms);
-      job.timer.unref();
-      this.queue.push(job);
-      this.pump();
-    });
+    return new Promise((resolve, reject) => this.enqueue({ work, timeout_ms, deadline_ms: Date.now() + timeout_ms, resolve, reject }, timeout_ms));
+  }
+
+  private enqueue(moved: MovedWork, wait_ms: number): void {
+    this.jobCount += 1;
+    const job: Job = { ...moved, id: this.jobCount, timer: null, expected: null };
+    // Waiting behind other work counts against the budget too, so the queue cannot grow without end.
+    job.timer = setTimeout(() => {
+      const index = this.queue.indexOf(job);
+      if (index >= 0) this.queue.splice(index, 1);
+      this.settle(job, timedOut(job, 'waiting'));
+    }, wait_ms);
+    job.timer.unref();
+    this.queue.push(job);
+    this.pump();
   }
 
   private pump(): void {
@@ -143,6 +185,15 @@ export class ProcessSqlExecutor implements SqlExecutor {
     }
     this.cancelIdleStop();
     this.current = job;
+    this.currentSince_ms = Date.now();
+    const on_changed = this.options.on_changed;
+    if (on_changed !== undefined) {
+      this.stallTimer = setTimeout(() => {
+        this.stallTimer = null;
+        on_changed();
+      }, this.options.stall_ms ?? STALL_MS);
+      this.stallTimer.unref();
+    }
     clearTimeout(job.timer ?? undefined);
     job.timer = null;
     const child = this.child ?? this.startChild();
@@ -237,8 +288,11 @@ export class ProcessSqlExecutor implements SqlExecutor {
     const job = this.current;
     if (job === null) return;
     this.current = null;
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
     this.settle(job, outcome);
     this.pump();
+    this.options.on_changed?.();
   }
 
   private settle(job: Job, outcome: { value: unknown } | DdbError): void {
