@@ -54,29 +54,35 @@ export class SqlExecutorPool implements SqlExecutor {
 
   /**
    * Reads queued behind a long one (on a stalled reader) go to the readers
-   * that are not stalled, if there are any; they have not begun, so none runs
+   * that are not stalled, if there are any; and an idle reader takes half the
+   * queue of the busiest other. Only reads not yet begun move, so none runs
    * twice. Called when a reader's read passes stall_ms and when one ends.
    */
   private rebalance(): void {
+    // Who is stalled is read once: moving work forks processes, and a reader may stall meanwhile.
+    const stalled = this.readers.filter((reader) => reader.stalled);
     const free = this.readers.filter((reader) => !reader.stalled);
-    if (free.length === 0 || free.length === this.readers.length) return;
-    for (const reader of this.readers) {
-      if (!reader.stalled) continue;
-      for (const moved of reader.takeQueued()) this.leastLoaded(free).adopt(moved);
+    if (free.length === 0) return;
+    for (const reader of stalled) for (const moved of reader.takeQueued()) leastLoadedOf(free).adopt(moved);
+    for (const idle of free.filter((reader) => reader.load === 0)) {
+      const busiest = this.readers.reduce((most, reader) => (reader.queued > most.queued ? reader : most));
+      if (busiest === idle || busiest.queued < 2) continue;
+      for (const moved of busiest.takeQueued(Math.floor(busiest.queued / 2))) idle.adopt(moved);
     }
   }
 
-  /**
-   * A reader that is not stalled on a long read before one that is; then the
-   * first with no work, else the one with the least; a running process before
-   * one that must start.
-   */
-  private leastLoaded(readers: ProcessSqlExecutor[] = this.readers): ProcessSqlExecutor {
-    const candidates = readers.some((reader) => !reader.stalled) ? readers.filter((reader) => !reader.stalled) : readers;
-    let best = candidates[0] as ProcessSqlExecutor;
-    for (const reader of candidates) {
-      if (reader.load < best.load || (reader.load === best.load && reader.running && !best.running)) best = reader;
-    }
-    return best;
+  /** For a new read: a reader that is not stalled on a long read before one that is, then the least loaded. */
+  private leastLoaded(): ProcessSqlExecutor {
+    const free = this.readers.filter((reader) => !reader.stalled);
+    return leastLoadedOf(free.length > 0 ? free : this.readers);
   }
+}
+
+/** The first with no work, else the one with the least; a running process before one that must start. */
+function leastLoadedOf(readers: ProcessSqlExecutor[]): ProcessSqlExecutor {
+  let best = readers[0] as ProcessSqlExecutor;
+  for (const reader of readers) {
+    if (reader.load < best.load || (reader.load === best.load && reader.running && !best.running)) best = reader;
+  }
+  return best;
 }

@@ -79,8 +79,8 @@ export class ProcessSqlExecutor implements SqlExecutor {
   private pending: Entry<LogPayload>[] = [];
   private readonly queue: Job[] = [];
   private current: Job | null = null;
-  /** When `current` became current; its stall timer (with on_changed). */
-  private currentSince_ms = 0;
+  /** `current` once its stall timer fired (a fact the timer sets: a clock comparison can miss its one chance). */
+  private stalledJob: Job | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private jobCount = 0;
@@ -102,12 +102,17 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   /** Its current piece has run (or waited for an image) stall_ms: work queued here waits behind something long. */
   get stalled(): boolean {
-    return this.current !== null && Date.now() - this.currentSince_ms >= (this.options.stall_ms ?? STALL_MS);
+    return this.current !== null && this.stalledJob === this.current;
   }
 
-  /** Work waiting here and not yet begun, taken off this executor (its deadlines go with it). */
-  takeQueued(): MovedWork[] {
-    return this.queue.splice(0).map((job) => {
+  /** Pieces of work queued here, not yet begun. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** The last `count` pieces of work queued here (all by default), not yet begun, taken off this executor; their deadlines go with them. */
+  takeQueued(count = this.queue.length): MovedWork[] {
+    return this.queue.splice(this.queue.length - Math.min(count, this.queue.length)).map((job) => {
       clearTimeout(job.timer ?? undefined);
       job.timer = null;
       const { work, timeout_ms, deadline_ms, resolve, reject } = job;
@@ -185,11 +190,11 @@ export class ProcessSqlExecutor implements SqlExecutor {
     }
     this.cancelIdleStop();
     this.current = job;
-    this.currentSince_ms = Date.now();
     const on_changed = this.options.on_changed;
     if (on_changed !== undefined) {
       this.stallTimer = setTimeout(() => {
         this.stallTimer = null;
+        this.stalledJob = job;
         on_changed();
       }, this.options.stall_ms ?? STALL_MS);
       this.stallTimer.unref();
@@ -288,6 +293,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
     const job = this.current;
     if (job === null) return;
     this.current = null;
+    this.stalledJob = null;
     if (this.stallTimer !== null) clearTimeout(this.stallTimer);
     this.stallTimer = null;
     this.settle(job, outcome);
