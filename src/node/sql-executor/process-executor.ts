@@ -105,14 +105,9 @@ export class ProcessSqlExecutor implements SqlExecutor {
     return this.current !== null && this.stalledJob === this.current;
   }
 
-  /** Pieces of work queued here, not yet begun. */
-  get queued(): number {
-    return this.queue.length;
-  }
-
-  /** The last `count` pieces of work queued here (all by default), not yet begun, taken off this executor; their deadlines go with them. */
-  takeQueued(count = this.queue.length): MovedWork[] {
-    return this.queue.splice(this.queue.length - Math.min(count, this.queue.length)).map((job) => {
+  /** Work queued here, not yet begun, taken off this executor; its deadlines go with it. */
+  takeQueued(): MovedWork[] {
+    return this.queue.splice(0).map((job) => {
       clearTimeout(job.timer ?? undefined);
       job.timer = null;
       const { work, timeout_ms, deadline_ms, resolve, reject } = job;
