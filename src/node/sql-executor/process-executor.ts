@@ -141,8 +141,7 @@ export class ProcessSqlExecutor implements SqlExecutor {
 
   close(): void {
     this.closed = true;
-    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
-    this.stallTimer = null;
+    this.stopStallTimer();
     this.stopChild();
     const stopping = new DdbError('NO_MASTER', 'the node is shutting down');
     for (const job of this.queue.splice(0)) this.settle(job, stopping);
@@ -289,11 +288,15 @@ export class ProcessSqlExecutor implements SqlExecutor {
     if (job === null) return;
     this.current = null;
     this.stalledJob = null;
-    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
-    this.stallTimer = null;
+    this.stopStallTimer();
     this.settle(job, outcome);
     this.pump();
     this.options.on_changed?.();
+  }
+
+  private stopStallTimer(): void {
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
   }
 
   private settle(job: Job, outcome: { value: unknown } | DdbError): void {
